@@ -1,0 +1,2 @@
+//! TODO(css)
+pub mod model;

@@ -1,0 +1,48 @@
+//! # css-sync
+//!
+//! Copies recordings out of 8x8 Cloud Storage Service (CSS) into S3-compatible storage,
+//! streaming every bulk-download zip straight into S3 and verifying each object against the
+//! catalog's size and MD5 before it counts as exported.
+//!
+//! ## Flow
+//!
+//! ```text
+//! config ─► auth ─► regions ─► catalog (FIQL, paged) ─► already in S3? ─► batching
+//!    ─► bulk job (start, poll) ─► zip stream (entry by entry) ─► S3 upload (verified) ─► report
+//! ```
+//!
+//! ## Layout
+//!
+//! | module | role |
+//! |---|---|
+//! | [`cli`] | command line and environment variables (clap) |
+//! | [`config`] | raw arguments → validated [`config::Settings`] |
+//! | [`secret`] | a wrapper that keeps secrets out of logs |
+//! | [`css`] | the vendor API: auth, retry, regions, catalog paging, bulk jobs, serde model |
+//! | [`batch`] | pure: catalog records → bulk-job batches |
+//! | [`job`] | one bulk job's life: start, poll, download, split on failure |
+//! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
+//! | [`export`] | one entry → one verified S3 object (or none) |
+//! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) |
+//! | [`pipeline`] | the flow above as one readable async function |
+//! | [`report`] | run report → text, JSON and exit code |
+//! | [`metrics`] | Prometheus metric names in one place |
+//! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process |
+//! | `sim` | css-sim, the CSS stand-in used by tests and the demo (feature `sim`) |
+
+pub mod batch;
+pub mod cli;
+pub mod config;
+pub mod css;
+#[cfg(feature = "sim")]
+pub mod demo;
+pub mod export;
+pub mod job;
+pub mod metrics;
+pub mod pipeline;
+pub mod report;
+pub mod s3;
+pub mod secret;
+#[cfg(feature = "sim")]
+pub mod sim;
+pub mod unzip;
