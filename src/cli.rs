@@ -1,1 +1,211 @@
-//! TODO(cli)
+//! The command line: every option of `css-sync sync` is a flag with an environment variable
+//! (operators and the Helm chart set the variables). This module only declares and parses
+//! text; [`crate::config`] turns it into validated settings.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes, shown in `--help` and the README.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  every selected object is in S3 (exported now or already there)
+  1  some objects failed (the report lists them)
+  2  bad configuration or usage
+  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable)
+  130 interrupted (SIGINT/SIGTERM): work in flight was aborted, nothing half-written remains";
+
+#[derive(Debug, Parser)]
+#[command(name = "css-sync", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log format on stderr.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Copy every selected CSS object into S3, verified against the catalog's size and MD5.
+    #[command(after_help = EXIT_CODES)]
+    Sync(Box<SyncArgs>),
+    /// Run a real sync against an in-process css-sim and an embedded S3 server over a local
+    /// folder: zero accounts, nothing but cargo.
+    #[cfg(feature = "sim")]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub css: CssArgs,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
+    #[command(flatten)]
+    pub tuning: TuningArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "CSS API")]
+pub struct CssArgs {
+    /// API base: token at {base}/oauth/v2/token, storage at {base}/storage/{region}/v3/.
+    #[arg(long, env = "CSS_API_BASE", default_value = "https://api.8x8.com")]
+    pub api_base: String,
+    /// OAuth client id (the API key from 8x8 Admin Console).
+    #[arg(long, env = "CSS_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// OAuth client secret. Prefer --client-secret-file (a mounted Kubernetes secret).
+    #[arg(long, env = "CSS_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+    /// File holding the OAuth client secret (trailing newline ignored).
+    #[arg(long, env = "CSS_CLIENT_SECRET_FILE", conflicts_with = "client_secret")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Region used for region discovery (any valid region answers it).
+    #[arg(long, env = "CSS_DISCOVERY_REGION", default_value = "us-east")]
+    pub discovery_region: String,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Selection")]
+pub struct SelectionArgs {
+    /// Regions to sync, comma-separated (default: discovered from the account).
+    #[arg(long, env = "CSS_REGIONS", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Object types, comma-separated, e.g. callrecording,callcenterrecording (default: all).
+    #[arg(long, env = "CSS_TYPES", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Extra FIQL filter, ANDed with the type and time filters.
+    #[arg(long, env = "CSS_FILTER")]
+    pub filter: Option<String>,
+    /// Only objects created at or after this: RFC 3339 (2026-11-01T00:00:00Z) or a duration
+    /// ago (48h, 7d).
+    #[arg(long, env = "CSS_SINCE")]
+    pub since: Option<String>,
+    /// Only objects created before this: RFC 3339 or a duration ago.
+    #[arg(long, env = "CSS_UNTIL")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "S3 destination (endpoint, credentials, region: AWS_* chain)")]
+pub struct S3Args {
+    /// Destination bucket.
+    #[arg(long, env = "S3_BUCKET")]
+    pub bucket: Option<String>,
+    /// Key prefix inside the bucket.
+    #[arg(long, env = "S3_PREFIX", default_value = "")]
+    pub prefix: String,
+    /// Path-style addressing (MinIO and most S3-compatible servers need it).
+    #[arg(long, env = "S3_FORCE_PATH_STYLE", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub force_path_style: bool,
+    /// Key template. Placeholders: {region} {type} {id} {objectName} {ext} {date} {year}
+    /// {month} {day} {hour} {customerId} {userId} {mimeType} {tag:NAME}; must contain {id}.
+    #[arg(long, env = "S3_KEY_TEMPLATE", default_value = crate::config::DEFAULT_KEY_TEMPLATE)]
+    pub key_template: String,
+    /// Write a JSON sidecar with the full catalog record beside each object.
+    #[arg(long, env = "S3_SIDECAR", default_value_t = true, action = clap::ArgAction::Set)]
+    pub sidecar: bool,
+    /// Server-side encryption: AES256 or aws:kms.
+    #[arg(long, env = "S3_SSE")]
+    pub sse: Option<String>,
+    /// KMS key id for --sse aws:kms (default: the bucket's AWS-managed key).
+    #[arg(long, env = "S3_SSE_KMS_KEY_ID")]
+    pub sse_kms_key_id: Option<String>,
+    /// Storage class, e.g. STANDARD_IA, GLACIER_IR.
+    #[arg(long, env = "S3_STORAGE_CLASS")]
+    pub storage_class: Option<String>,
+    /// Extra SDK checksums: when-required (default; accepted by MinIO, s3s, moto, Garage) or
+    /// when-supported (the SDK's CRC on every upload; AWS S3 only). Every upload carries
+    /// Content-MD5 either way.
+    #[arg(long, env = "S3_CHECKSUM", default_value = "when-required")]
+    pub checksum: String,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Tuning (each bound exists to keep memory, load or time in check)")]
+pub struct TuningArgs {
+    /// Bulk job status polling interval: seconds (15) or a duration (15s); jittered ±20%.
+    #[arg(long, env = "CSS_POLL_INTERVAL", default_value = "15s")]
+    pub poll_interval: String,
+    /// Give up on one bulk job that is not DONE after this long (it is then retried).
+    #[arg(long, env = "CSS_JOB_DEADLINE", default_value = "1h")]
+    pub job_deadline: String,
+    /// Attempts per object across bulk jobs (FAILED, missing entries, bad bytes) before it is
+    /// reported as failed.
+    #[arg(long, env = "CSS_OBJECT_ATTEMPTS", default_value_t = 4)]
+    pub object_attempts: u32,
+    /// Catalog page size (the API allows 1..=100).
+    #[arg(long, env = "CSS_PAGE_SIZE", default_value_t = 100)]
+    pub page_size: u32,
+    /// Most objects in one bulk job.
+    #[arg(long, env = "CSS_BATCH_MAX_OBJECTS", default_value_t = 500)]
+    pub batch_max_objects: usize,
+    /// Most stored bytes in one bulk job (the server's zip limit is 2 GB); larger objects go
+    /// through single-object download.
+    #[arg(long, env = "CSS_BATCH_MAX_BYTES", default_value = "1GiB")]
+    pub batch_max_bytes: String,
+    /// Regions processed at once.
+    #[arg(long, env = "CSS_REGION_CONCURRENCY", default_value_t = 2)]
+    pub region_concurrency: usize,
+    /// Bulk jobs in flight per region, so the server's preparation overlaps our transfer.
+    #[arg(long, env = "CSS_JOBS_PER_REGION", default_value_t = 3)]
+    pub jobs_per_region: usize,
+    /// Zip downloads streaming at once per region (each holds at most one entry's parts).
+    #[arg(long, env = "CSS_DOWNLOADS_PER_REGION", default_value_t = 2)]
+    pub downloads_per_region: usize,
+    /// S3 HEAD requests at once (the "already exported?" check).
+    #[arg(long, env = "S3_CHECK_CONCURRENCY", default_value_t = 16)]
+    pub check_concurrency: usize,
+    /// Multipart part size (min 5MiB); entries smaller than this go up as one PutObject.
+    #[arg(long, env = "S3_PART_SIZE", default_value = "16MiB")]
+    pub part_size: String,
+    /// Parts uploading at once per object: memory per upload ≤ part size × (this + 1).
+    #[arg(long, env = "S3_PART_CONCURRENCY", default_value_t = 4)]
+    pub part_concurrency: usize,
+    /// CSS HTTP connect/response-header timeout, and the idle timeout on download bodies.
+    #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value = "60s")]
+    pub http_timeout: String,
+    /// Attempts per CSS request (429/5xx/network), with jittered backoff and Retry-After.
+    #[arg(long, env = "CSS_MAX_ATTEMPTS", default_value_t = 6)]
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// Write the JSON run report here ("-" for stdout). The human summary goes to stderr.
+    #[arg(long, env = "CSS_SYNC_REPORT")]
+    pub report: Option<PathBuf>,
+    /// Write the final Prometheus metrics (text format) here at the end of the run, e.g. for
+    /// node-exporter's textfile collector or a Pushgateway sidecar.
+    #[arg(long, env = "CSS_SYNC_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090) during the run.
+    #[arg(long, env = "METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+#[cfg(feature = "sim")]
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder the embedded S3 server stores buckets in (default: ./css-sync-demo).
+    #[arg(long, default_value = "css-sync-demo")]
+    pub dir: PathBuf,
+    /// Objects in the simulated catalog.
+    #[arg(long, default_value_t = 60)]
+    pub objects: u32,
+    /// Catalog seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,1 +1,436 @@
-//! TODO(config)
+//! Raw arguments → validated [`Settings`]. Everything a run needs is checked here, before any
+//! network call: durations, byte sizes, time windows, the key template, the secret source and
+//! the bounds. A problem is a [`ConfigError`] (exit code 2) naming the variable to fix. This
+//! module never performs I/O beyond reading the secret file.
+
+use crate::cli::SyncArgs;
+use crate::css::fiql::SearchFilter;
+use crate::css::retry::RetryPolicy;
+use crate::css::CssConfig;
+use crate::s3::keys::KeyTemplate;
+use crate::s3::{ChecksumMode, S3Settings, Sse};
+use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// The default S3 key layout: Hive-style partitions for a data lake, unique per object id.
+pub const DEFAULT_KEY_TEMPLATE: &str = "region={region}/type={type}/date={date}/{id}{ext}";
+
+/// S3's smallest multipart part (all parts but the last).
+const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// The documented bulk-download zip limit.
+pub const MAX_ZIP_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// A bad flag or environment variable; the message names it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("{name} is required")]
+    Missing { name: &'static str },
+    #[error("reading CSS_CLIENT_SECRET_FILE {path}")]
+    SecretFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+/// Bounds and policies of one run that are neither CSS-client nor S3-client settings.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub regions: Vec<String>,
+    pub discovery_region: String,
+    pub filter: SearchFilter,
+    pub poll_interval: Duration,
+    pub job_deadline: Duration,
+    pub object_attempts: u32,
+    pub batch_max_objects: usize,
+    pub batch_max_bytes: u64,
+    pub region_concurrency: usize,
+    pub jobs_per_region: usize,
+    pub downloads_per_region: usize,
+    pub check_concurrency: usize,
+}
+
+/// Everything a sync needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub css: CssConfig,
+    pub s3: S3Settings,
+    pub run: RunSettings,
+    pub report_path: Option<std::path::PathBuf>,
+    pub metrics_file: Option<std::path::PathBuf>,
+    pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+impl Settings {
+    /// Validates parsed arguments. `now` anchors relative times such as `CSS_SINCE=48h`.
+    pub fn from_args(a: &SyncArgs, now: DateTime<Utc>) -> Result<Settings, ConfigError> {
+        let t = &a.tuning;
+        let api_base = url::Url::parse(&a.css.api_base)
+            .map_err(|e| invalid("CSS_API_BASE", e.to_string()))?;
+        if !matches!(api_base.scheme(), "http" | "https") {
+            return Err(invalid("CSS_API_BASE", "must be an http(s) URL"));
+        }
+        let client_id = a
+            .css
+            .client_id
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(ConfigError::Missing {
+                name: "CSS_CLIENT_ID",
+            })?;
+        let client_secret = read_secret(a)?;
+        let http_timeout = positive_duration("CSS_HTTP_TIMEOUT", &t.http_timeout)?;
+        if t.max_attempts == 0 {
+            return Err(invalid("CSS_MAX_ATTEMPTS", "must be at least 1"));
+        }
+        if !(1..=100).contains(&t.page_size) {
+            return Err(invalid("CSS_PAGE_SIZE", "must be between 1 and 100"));
+        }
+        let css = CssConfig {
+            api_base,
+            client_id,
+            client_secret,
+            http_timeout,
+            retry: RetryPolicy {
+                max_attempts: t.max_attempts,
+                ..RetryPolicy::default()
+            },
+            page_size: t.page_size,
+        };
+
+        let bucket = a
+            .s3
+            .bucket
+            .clone()
+            .filter(|b| !b.trim().is_empty())
+            .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
+        KeyTemplate::parse(&a.s3.key_template)
+            .map_err(|e| invalid("S3_KEY_TEMPLATE", e.to_string()))?;
+        let part_size = parse_bytes(&t.part_size).map_err(|r| invalid("S3_PART_SIZE", r))?;
+        if part_size < MIN_PART_SIZE {
+            return Err(invalid("S3_PART_SIZE", "must be at least 5MiB (an S3 limit)"));
+        }
+        let s3 = S3Settings {
+            bucket,
+            prefix: a.s3.prefix.clone(),
+            force_path_style: a.s3.force_path_style,
+            key_template: a.s3.key_template.clone(),
+            sidecar: a.s3.sidecar,
+            sse: parse_sse(a.s3.sse.as_deref(), a.s3.sse_kms_key_id.clone())?,
+            storage_class: a.s3.storage_class.clone().filter(|s| !s.is_empty()),
+            checksum: match a.s3.checksum.as_str() {
+                "when-required" => ChecksumMode::WhenRequired,
+                "when-supported" => ChecksumMode::WhenSupported,
+                other => {
+                    return Err(invalid(
+                        "S3_CHECKSUM",
+                        format!("{other:?}: expected when-required or when-supported"),
+                    ))
+                }
+            },
+            part_size,
+            part_concurrency: at_least_one("S3_PART_CONCURRENCY", t.part_concurrency)?,
+        };
+
+        let since = a
+            .selection
+            .since
+            .as_deref()
+            .map(|s| parse_instant(s, now).map_err(|r| invalid("CSS_SINCE", r)))
+            .transpose()?;
+        let until = a
+            .selection
+            .until
+            .as_deref()
+            .map(|s| parse_instant(s, now).map_err(|r| invalid("CSS_UNTIL", r)))
+            .transpose()?;
+        if let (Some(s), Some(u)) = (since, until) {
+            if s >= u {
+                return Err(invalid("CSS_UNTIL", "must be later than CSS_SINCE"));
+            }
+        }
+        let filter = SearchFilter {
+            types: clean_list(&a.selection.types),
+            since,
+            until,
+            extra: a.selection.filter.clone().filter(|f| !f.trim().is_empty()),
+        };
+        filter
+            .to_fiql()
+            .map_err(|e| invalid("CSS_TYPES/CSS_FILTER", e.to_string()))?;
+
+        let batch_max_bytes =
+            parse_bytes(&t.batch_max_bytes).map_err(|r| invalid("CSS_BATCH_MAX_BYTES", r))?;
+        if batch_max_bytes == 0 || batch_max_bytes > MAX_ZIP_BYTES {
+            return Err(invalid(
+                "CSS_BATCH_MAX_BYTES",
+                "must be between 1 byte and 2GiB (the bulk-download zip limit)",
+            ));
+        }
+        let run = RunSettings {
+            regions: clean_list(&a.selection.regions),
+            discovery_region: a.css.discovery_region.clone(),
+            filter,
+            poll_interval: positive_duration("CSS_POLL_INTERVAL", &t.poll_interval)?,
+            job_deadline: positive_duration("CSS_JOB_DEADLINE", &t.job_deadline)?,
+            object_attempts: at_least_one("CSS_OBJECT_ATTEMPTS", t.object_attempts as usize)?
+                as u32,
+            batch_max_objects: at_least_one("CSS_BATCH_MAX_OBJECTS", t.batch_max_objects)?,
+            batch_max_bytes,
+            region_concurrency: at_least_one("CSS_REGION_CONCURRENCY", t.region_concurrency)?,
+            jobs_per_region: at_least_one("CSS_JOBS_PER_REGION", t.jobs_per_region)?,
+            downloads_per_region: at_least_one(
+                "CSS_DOWNLOADS_PER_REGION",
+                t.downloads_per_region,
+            )?,
+            check_concurrency: at_least_one("S3_CHECK_CONCURRENCY", t.check_concurrency)?,
+        };
+        Ok(Settings {
+            css,
+            s3,
+            run,
+            report_path: a.output.report.clone(),
+            metrics_file: a.output.metrics_file.clone(),
+            metrics_listen: a.output.metrics_listen,
+        })
+    }
+}
+
+fn read_secret(a: &SyncArgs) -> Result<Secret, ConfigError> {
+    let value = match (&a.css.client_secret, &a.css.client_secret_file) {
+        (Some(s), _) => s.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::SecretFile {
+                path: path.display().to_string(),
+                source,
+            })?
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+        (None, None) => {
+            return Err(ConfigError::Missing {
+                name: "CSS_CLIENT_SECRET or CSS_CLIENT_SECRET_FILE",
+            })
+        }
+    };
+    if value.is_empty() {
+        return Err(invalid("CSS_CLIENT_SECRET", "is empty"));
+    }
+    Ok(Secret::new(value))
+}
+
+fn parse_sse(sse: Option<&str>, kms_key: Option<String>) -> Result<Option<Sse>, ConfigError> {
+    match sse.map(str::trim).filter(|s| !s.is_empty()) {
+        None if kms_key.is_some() => Err(invalid("S3_SSE_KMS_KEY_ID", "needs S3_SSE=aws:kms")),
+        None => Ok(None),
+        Some(s) if s.eq_ignore_ascii_case("AES256") => Ok(Some(Sse::Aes256)),
+        Some(s) if s.eq_ignore_ascii_case("aws:kms") => Ok(Some(Sse::Kms { key_id: kms_key })),
+        Some(other) => Err(invalid(
+            "S3_SSE",
+            format!("{other:?}: expected AES256 or aws:kms"),
+        )),
+    }
+}
+
+fn at_least_one(name: &'static str, n: usize) -> Result<usize, ConfigError> {
+    if n == 0 {
+        Err(invalid(name, "must be at least 1"))
+    } else {
+        Ok(n)
+    }
+}
+
+fn clean_list(items: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = items
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    out.dedup();
+    out
+}
+
+fn positive_duration(name: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    match parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(invalid(name, "must be more than zero")),
+        Err(r) => Err(invalid(name, r)),
+    }
+}
+
+/// Plain seconds (`15`, `0.5`) or a humantime duration (`15s`, `2m`, `1h 30m`, `7d`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        return if secs.is_finite() && secs >= 0.0 {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err(format!("{t:?} is not a duration"))
+        };
+    }
+    humantime::parse_duration(t).map_err(|e| format!("{t:?} is not a duration ({e})"))
+}
+
+/// A byte size: `1048576`, `16MiB`, `1GiB`, `500MB`, `64k` (k/M/G are binary here too:
+/// sizes in this tool are buffers, and buffers are powers of two).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{t:?} is not a byte size (e.g. 16MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(format!("{t:?}: unknown unit {unit:?} (use KiB, MiB, GiB)")),
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{t:?} is too large"))
+}
+
+/// An instant: RFC 3339, or a duration before `now` (`48h` = now minus 48 hours).
+pub fn parse_instant(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+        return Ok(dt.with_timezone(&Utc));
+    }
+    let ago = humantime::parse_duration(t)
+        .map_err(|_| format!("{t:?} is neither RFC 3339 (2026-11-01T00:00:00Z) nor a duration (48h)"))?;
+    let ago = chrono::Duration::from_std(ago).map_err(|_| format!("{t:?} is too long ago"))?;
+    now.checked_sub_signed(ago)
+        .ok_or_else(|| format!("{t:?} is too long ago"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
+        let mut argv = vec![
+            "css-sync",
+            "sync",
+            "--client-id",
+            "id",
+            "--client-secret",
+            "s3cr3t",
+            "--bucket",
+            "b",
+        ];
+        argv.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(argv).expect("args parse");
+        match cli.command {
+            Command::Sync(a) => Settings::from_args(&a, now()),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("sync parsed"),
+        }
+    }
+
+    #[test]
+    fn durations_accept_plain_seconds_and_units() {
+        assert_eq!(parse_duration("1").unwrap(), Duration::from_secs(1));
+        assert_eq!(parse_duration("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("15s").unwrap(), Duration::from_secs(15));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("16MiB").unwrap(), 16 << 20);
+        assert_eq!(parse_bytes("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_bytes("64k").unwrap(), 64 << 10);
+        assert_eq!(parse_bytes("123").unwrap(), 123);
+        assert!(parse_bytes("12 parsecs").is_err());
+        assert!(parse_bytes("MiB").is_err());
+        assert!(parse_bytes("99999999999999TiB").is_err());
+    }
+
+    #[test]
+    fn instants_absolute_and_relative() {
+        assert_eq!(
+            parse_instant("48h", now()).unwrap(),
+            now() - chrono::Duration::hours(48)
+        );
+        assert_eq!(
+            parse_instant("2026-11-01T00:00:00Z", now()).unwrap().to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert!(parse_instant("yesterday-ish", now()).is_err());
+    }
+
+    #[test]
+    fn defaults_validate() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.run.poll_interval, Duration::from_secs(15));
+        assert_eq!(s.s3.part_size, 16 << 20);
+        assert!(s.run.batch_max_bytes < MAX_ZIP_BYTES);
+        assert!(s.s3.sidecar);
+        assert_eq!(s.css.client_secret.expose(), "s3cr3t");
+        assert!(!format!("{s:?}").contains("s3cr3t"), "secret leaked in Debug");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--poll-interval", "never"], "CSS_POLL_INTERVAL"),
+            (&["--part-size", "1MiB"], "S3_PART_SIZE"),
+            (&["--batch-max-bytes", "3GiB"], "CSS_BATCH_MAX_BYTES"),
+            (&["--since", "1h", "--until", "2h"], "CSS_UNTIL"),
+            (&["--sse", "rot13"], "S3_SSE"),
+            (&["--key-template", "{type}/{nope}"], "S3_KEY_TEMPLATE"),
+            (&["--checksum", "sometimes"], "S3_CHECKSUM"),
+            (&["--api-base", "ftp://x"], "CSS_API_BASE"),
+            (&["--page-size", "101"], "CSS_PAGE_SIZE"),
+            (&["--jobs-per-region", "0"], "CSS_JOBS_PER_REGION"),
+        ];
+        for (args, name) in cases {
+            let err = settings(args).expect_err(name).to_string();
+            assert!(err.starts_with(name), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn secret_file_is_read_and_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "from-file\n").unwrap();
+        let cli = Cli::try_parse_from([
+            "css-sync",
+            "sync",
+            "--client-id",
+            "id",
+            "--client-secret-file",
+            path.to_str().unwrap(),
+            "--bucket",
+            "b",
+        ])
+        .unwrap();
+        let Command::Sync(a) = cli.command else {
+            unreachable!()
+        };
+        let s = Settings::from_args(&a, now()).unwrap();
+        assert_eq!(s.css.client_secret.expose(), "from-file");
+    }
+}

@@ -1,1 +1,361 @@
-//! TODO(export)
+//! One object's bytes → one verified S3 object, or nothing. The bytes come from a zip entry
+//! (bulk download) or a single-object download; they are streamed into an S3 upload while the
+//! size and MD5 are computed, then checked against the catalog record. Only a match writes
+//! the sidecar and completes the upload; anything else aborts it, so a bad object never
+//! remains in S3 looking valid. This module decides nothing about retries: it reports what
+//! happened to each object and whether the zip stream can go on.
+
+use crate::css::model::ObjectRecord;
+use crate::metrics as m;
+use crate::s3::keys::KeyTemplate;
+use crate::s3::{ObjectMeta, S3Target, Upload, Verified};
+use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
+use md5::{Digest as _, Md5};
+use std::collections::{HashMap, HashSet};
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tracing::{debug, warn};
+
+/// Read buffer for moving bytes from a zip entry or download into an upload.
+const CHUNK: usize = 256 * 1024;
+
+/// Why one object was not exported this time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Bounded label: `verify`, `zip`, `s3`, `key`, `download`, `missing`.
+    pub stage: &'static str,
+    pub reason: String,
+}
+
+impl Rejection {
+    fn new(stage: &'static str, reason: impl Into<String>) -> Self {
+        Rejection { stage, reason: reason.into() }
+    }
+}
+
+/// What a size/MD5 check concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Bytes match; the MD5 (hex) to record as `css-md5`.
+    Match(String),
+    Mismatch(String),
+}
+
+/// Compares streamed bytes with the catalog record: size, then MD5. The catalog checksum is a
+/// plain MD5, or S3-style `<md5 of the part md5s>-1` for a single part (= md5(md5(bytes)));
+/// any other checksum cannot be verified, and unverifiable bytes are never reported exported.
+pub fn check(rec: &ObjectRecord, size: u64, md5: [u8; 16]) -> Check {
+    if size != rec.stored_bytes {
+        return Check::Mismatch(format!(
+            "size {size} differs from catalog storedBytes {}",
+            rec.stored_bytes
+        ));
+    }
+    let got = hex::encode(md5);
+    if let Some(want) = rec.md5_hex() {
+        return if want == got {
+            Check::Match(got)
+        } else {
+            Check::Mismatch(format!("md5 {got} differs from catalog {want}"))
+        };
+    }
+    let sum = rec.checksum.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+    if let Some(outer) = sum.strip_suffix("-1") {
+        let of_md5 = hex::encode(Md5::digest(md5));
+        return if outer == of_md5 {
+            Check::Match(got)
+        } else {
+            Check::Mismatch(format!("md5 {got} does not match catalog checksum {sum}"))
+        };
+    }
+    Check::Mismatch(format!(
+        "catalog checksum {sum:?} ({}) cannot be verified",
+        rec.checksum_type.as_deref().unwrap_or("no type")
+    ))
+}
+
+/// Everything needed to turn bytes into verified S3 objects.
+#[derive(Clone)]
+pub struct Exporter {
+    pub s3: S3Target,
+    pub keys: KeyTemplate,
+    pub sidecar: bool,
+}
+
+/// The result of streaming one zip.
+#[derive(Debug, Default)]
+pub struct ZipOutcome {
+    pub exported: HashSet<String>,
+    pub rejected: HashMap<String, Rejection>,
+    /// Why the zip stream stopped early (truncated, reset, corrupt): the objects not yet seen
+    /// are missing and must be requested again.
+    pub broken: Option<String>,
+    pub unexpected_entries: u64,
+}
+
+impl Exporter {
+    /// The S3 key of a record.
+    pub fn key(&self, region: &str, rec: &ObjectRecord) -> Result<String, Rejection> {
+        self.keys
+            .render(rec, region)
+            .map_err(|e| Rejection::new("key", e.to_string()))
+    }
+
+    /// Streams every entry of a zip body into S3, matching entries to `records` by name.
+    pub async fn export_zip<R>(
+        &self,
+        region: &str,
+        records: &[ObjectRecord],
+        body: R,
+        limits: crate::unzip::Limits,
+    ) -> ZipOutcome
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
+        let by_name: HashMap<&[u8], &ObjectRecord> = records
+            .iter()
+            .map(|r| (r.object_name.as_bytes(), r))
+            .collect();
+        let mut out = ZipOutcome::default();
+        let mut zip = ZipEntries::new(body, limits);
+        loop {
+            let next = zip
+                .next_entry(|name| by_name.get(name).map(|r| r.stored_bytes))
+                .await;
+            let mut entry = match next {
+                Ok(Some(e)) => e,
+                Ok(None) => break,
+                Err(e) => {
+                    out.broken = Some(error_chain(&e));
+                    reject_metric(e.kind());
+                    return out;
+                }
+            };
+            let name = entry.raw_name().to_vec();
+            let rec = match by_name.get(name.as_slice()) {
+                Some(r) if !out.exported.contains(&r.id) => *r,
+                found => {
+                    let kind = if found.is_some() { "duplicate" } else { "unexpected_name" };
+                    warn!(region, entry = %String::from_utf8_lossy(&name).escape_debug(), kind, "skipping zip entry");
+                    reject_metric(kind);
+                    out.unexpected_entries += 1;
+                    if let Err(e) = entry.skip().await {
+                        out.broken = Some(error_chain(&e));
+                        return out;
+                    }
+                    continue;
+                }
+            };
+            let key = match self.key(region, rec) {
+                Ok(k) => k,
+                Err(rej) => {
+                    out.rejected.insert(rec.id.clone(), rej);
+                    if let Err(e) = entry.skip().await {
+                        out.broken = Some(error_chain(&e));
+                        return out;
+                    }
+                    continue;
+                }
+            };
+            let mut upload = self.s3.begin(key.clone(), meta(region, rec), rec.stored_bytes);
+            let mut buf = vec![0u8; CHUNK];
+            let streamed: Result<EntryDigest, Step> = async {
+                loop {
+                    let n = entry.read(&mut buf).await.map_err(Step::Zip)?;
+                    if n == 0 {
+                        break;
+                    }
+                    upload.write(&buf[..n]).await.map_err(|e| Step::S3(error_chain(&e)))?;
+                }
+                entry.finish().await.map_err(Step::Zip)
+            }
+            .await;
+            match streamed {
+                Ok(d) => match self.settle(region, rec, &key, upload, d.size, d.md5).await {
+                    Ok(()) => {
+                        out.exported.insert(rec.id.clone());
+                    }
+                    Err(rej) => {
+                        out.rejected.insert(rec.id.clone(), rej);
+                    }
+                },
+                Err(Step::Zip(e)) => {
+                    upload.abort().await;
+                    reject_metric(e.kind());
+                    let reason = error_chain(&e);
+                    out.rejected.insert(rec.id.clone(), Rejection::new("zip", reason.clone()));
+                    out.broken = Some(reason);
+                    return out;
+                }
+                Err(Step::S3(reason)) => {
+                    upload.abort().await;
+                    out.rejected.insert(rec.id.clone(), Rejection::new("s3", reason));
+                    // The entry is half-read; drain it so the zip can go on.
+                    if let Err(e) = entry.skip().await {
+                        out.broken = Some(error_chain(&e));
+                        return out;
+                    }
+                }
+            }
+        }
+        if let Err(e) = zip.finish().await {
+            reject_metric(e.kind());
+            out.broken = Some(error_chain(&e));
+        }
+        out
+    }
+
+    /// Streams one object's bytes (a single-object download) into S3 and verifies them.
+    pub async fn export_single<R>(&self, region: &str, rec: &ObjectRecord, mut body: R) -> Result<(), Rejection>
+    where
+        R: AsyncRead + Send + Unpin,
+    {
+        let key = self.key(region, rec)?;
+        let mut upload = self.s3.begin(key.clone(), meta(region, rec), rec.stored_bytes);
+        let mut hasher = Md5::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = match body.read(&mut buf).await {
+                Ok(n) => n,
+                Err(e) => {
+                    upload.abort().await;
+                    return Err(Rejection::new("download", e.to_string()));
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            if size > rec.stored_bytes {
+                upload.abort().await;
+                return Err(Rejection::new("verify", format!("download is larger than catalog storedBytes {}", rec.stored_bytes)));
+            }
+            hasher.update(&buf[..n]);
+            if let Err(e) = upload.write(&buf[..n]).await {
+                upload.abort().await;
+                return Err(Rejection::new("s3", error_chain(&e)));
+            }
+        }
+        self.settle(region, rec, &key, upload, size, hasher.finalize().into()).await
+    }
+
+    /// The gate: check, then sidecar, then complete; abort on anything else.
+    async fn settle(
+        &self,
+        region: &str,
+        rec: &ObjectRecord,
+        key: &str,
+        upload: Upload,
+        size: u64,
+        md5: [u8; 16],
+    ) -> Result<(), Rejection> {
+        let md5_hex = match check(rec, size, md5) {
+            Check::Match(h) => h,
+            Check::Mismatch(reason) => {
+                upload.abort().await;
+                reject_metric("verify");
+                warn!(region, id = %rec.id, %reason, "object failed verification; upload aborted");
+                return Err(Rejection::new("verify", reason));
+            }
+        };
+        if self.sidecar {
+            // Written before the object completes: the object is the commit point, so a
+            // sidecar never claims an object that is not there, and a failed commit is
+            // redone (sidecar included) by the next run.
+            let json = match serde_json::to_vec_pretty(rec) {
+                Ok(j) => j,
+                Err(e) => {
+                    upload.abort().await;
+                    return Err(Rejection::new("sidecar", e.to_string()));
+                }
+            };
+            let sidecar_key = crate::s3::keys::sidecar_key(key);
+            if let Err(e) = self.s3.put_sidecar(&sidecar_key, json.into()).await {
+                upload.abort().await;
+                return Err(Rejection::new("s3", error_chain(&e)));
+            }
+        }
+        upload
+            .commit(Verified { md5_hex, size })
+            .await
+            .map_err(|e| Rejection::new("s3", error_chain(&e)))?;
+        debug!(region, id = %rec.id, key, size, "object exported");
+        Ok(())
+    }
+}
+
+enum Step {
+    Zip(UnzipError),
+    S3(String),
+}
+
+/// Upload metadata for a record.
+pub fn meta(region: &str, rec: &ObjectRecord) -> ObjectMeta {
+    ObjectMeta {
+        object_id: rec.id.clone(),
+        // The verified catalog checksum, as the idempotency check will compare it.
+        md5_hex: catalog_checksum(rec),
+        region: region.to_string(),
+        object_type: rec.object_type.clone(),
+        created_time: rec.created_time.clone(),
+        content_type: rec.mime_type.clone(),
+    }
+}
+
+/// The catalog checksum normalised (trimmed, lowercase): what `css-md5` holds, and what the
+/// "already exported?" check compares.
+pub fn catalog_checksum(rec: &ObjectRecord) -> String {
+    rec.checksum.as_deref().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn reject_metric(kind: &str) {
+    metrics::counter!(m::ENTRIES_REJECTED, "error_type" => kind.to_string()).increment(1);
+}
+
+/// An error and its sources on one line: "a: b: c".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(src) = cur {
+        s.push_str(": ");
+        s.push_str(&src.to_string());
+        cur = src.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(size: u64, checksum: &str) -> ObjectRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "x", "type": "voicemail", "objectName": "x.mp3", "checksumType": "MD5",
+            "checksum": checksum, "storedBytes": size, "createdTime": "2026-11-01T00:00:00"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn check_size_then_md5() {
+        let bytes = b"hello";
+        let md5: [u8; 16] = Md5::digest(bytes).into();
+        let hexmd5 = hex::encode(md5);
+        assert_eq!(check(&rec(5, &hexmd5), 5, md5), Check::Match(hexmd5.clone()));
+        assert_eq!(check(&rec(5, &hexmd5.to_uppercase()), 5, md5), Check::Match(hexmd5.clone()));
+        assert!(matches!(check(&rec(6, &hexmd5), 5, md5), Check::Mismatch(r) if r.contains("size")));
+        let other = hex::encode(Md5::digest(b"hellp"));
+        assert!(matches!(check(&rec(5, &other), 5, md5), Check::Mismatch(r) if r.contains("md5")));
+    }
+
+    #[test]
+    fn single_part_etag_style_checksum_is_verified() {
+        let md5: [u8; 16] = Md5::digest(b"abc").into();
+        let etag = format!("{}-1", hex::encode(Md5::digest(md5)));
+        assert_eq!(check(&rec(3, &etag), 3, md5), Check::Match(hex::encode(md5)));
+        let wrong = format!("{}-1", hex::encode(Md5::digest(b"zzz")));
+        assert!(matches!(check(&rec(3, &wrong), 3, md5), Check::Mismatch(_)));
+        assert!(matches!(check(&rec(3, "abc-7"), 3, md5), Check::Mismatch(r) if r.contains("cannot be verified")));
+        assert!(matches!(check(&rec(3, ""), 3, md5), Check::Mismatch(_)));
+    }
+}

@@ -1,1 +1,123 @@
-fn main() {}
+//! `css-sync`: arguments → tracing and metrics → the sync (or the demo) → exit code. The error
+//! chain is printed once, here; exit codes are listed in `--help` and the README.
+
+use clap::Parser;
+use css_sync::cli::{Cli, Command, LogFormat};
+use css_sync::config::Settings;
+use css_sync::report::{exit, Report};
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FATAL);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Sync(args) => sync(&args).await,
+            #[cfg(feature = "sim")]
+            Command::Demo(args) => css_sync::demo::run(&args).await,
+        }
+    });
+    ExitCode::from(code)
+}
+
+async fn sync(args: &css_sync::cli::SyncArgs) -> u8 {
+    let settings = match Settings::from_args(args, chrono::Utc::now()) {
+        Ok(s) => s,
+        Err(e) => {
+            print_error("invalid configuration", &e);
+            return exit::BAD_CONFIG;
+        }
+    };
+    let metrics = match css_sync::metrics::install(settings.metrics_listen) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            print_error("metrics exporter", &e);
+            return exit::BAD_CONFIG;
+        }
+    };
+    let report_path = settings.report_path.clone();
+    let metrics_file = settings.metrics_file.clone();
+    let shutdown = shutdown_on_signal();
+    match css_sync::pipeline::run(settings, shutdown).await {
+        Ok(report) => {
+            eprint!("{}", report.to_text());
+            if let Err(e) = write_report(&report, report_path.as_deref()) {
+                print_error("writing the JSON report", &e);
+                return exit::FATAL;
+            }
+            if let (Some(path), Some(handle)) = (metrics_file, metrics) {
+                if let Err(e) = std::fs::write(&path, handle.render()) {
+                    print_error("writing the metrics file", &e);
+                    return exit::FATAL;
+                }
+            }
+            report.exit_code()
+        }
+        Err(e) => {
+            print_error("sync could not run", &e);
+            exit::FATAL
+        }
+    }
+}
+
+/// Writes the JSON report to a file, or stdout for `-`.
+fn write_report(report: &Report, path: Option<&std::path::Path>) -> std::io::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let json = serde_json::to_string_pretty(report)?;
+    if path.as_os_str() == "-" {
+        println!("{json}");
+        Ok(())
+    } else {
+        std::fs::write(path, json + "\n")
+    }
+}
+
+/// Cancelled on SIGINT or SIGTERM (Kubernetes stops pods with SIGTERM).
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::warn!("signal received: stopping, aborting uploads in flight");
+        t.cancel();
+    });
+    token
+}
+
+fn print_error(what: &str, e: &dyn std::error::Error) {
+    eprintln!("error: {what}: {}", css_sync::export::error_chain(e));
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

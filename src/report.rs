@@ -1,1 +1,305 @@
-//! TODO(report)
+//! The run report: a [`Tally`] the pipeline feeds as objects are found, skipped, exported or
+//! failed (it mirrors each event into the Prometheus counters), and the final [`Report`] —
+//! per region and type: found, already present, exported, failed, bytes, duration — rendered
+//! for people (text) and machines (JSON), plus the process exit code. The report also checks
+//! the run's bookkeeping: every object found must end exported, present or failed.
+
+use crate::css::model::ObjectRecord;
+use crate::metrics as m;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Exit codes (documented in `--help` and the README).
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const OBJECTS_FAILED: u8 = 1;
+    pub const BAD_CONFIG: u8 = 2;
+    pub const FATAL: u8 = 3;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Counters for one region and type.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    pub found: u64,
+    pub already_present: u64,
+    pub exported: u64,
+    pub failed: u64,
+    pub bytes_exported: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.found += o.found;
+        self.already_present += o.already_present;
+        self.exported += o.exported;
+        self.failed += o.failed;
+        self.bytes_exported += o.bytes_exported;
+    }
+}
+
+/// An object that did not make it, with the stage and the last reason.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FailedObject {
+    pub region: String,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub object_type: String,
+    pub object_name: String,
+    pub stage: String,
+    pub reason: String,
+}
+
+/// Collects outcomes from concurrent tasks.
+#[derive(Debug)]
+pub struct Tally {
+    started: Instant,
+    started_at: chrono::DateTime<chrono::Utc>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    groups: BTreeMap<(String, String), Counts>,
+    region_secs: BTreeMap<String, f64>,
+    failed: Vec<FailedObject>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            started: Instant::now(),
+            started_at: chrono::Utc::now(),
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+}
+
+impl Tally {
+    fn with<R>(&self, region: &str, ty: &str, f: impl FnOnce(&mut Counts) -> R) -> R {
+        // A poisoned lock only means another task panicked mid-update of plain counters.
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        f(inner
+            .groups
+            .entry((region.to_string(), ty.to_string()))
+            .or_default())
+    }
+
+    pub fn found(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| c.found += 1);
+        metrics::counter!(m::OBJECTS_FOUND, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+    }
+
+    pub fn present(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| c.already_present += 1);
+        metrics::counter!(m::OBJECTS_PRESENT, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+    }
+
+    pub fn exported(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| {
+            c.exported += 1;
+            c.bytes_exported += rec.stored_bytes;
+        });
+        let labels = [
+            ("region", region.to_string()),
+            ("type", rec.object_type.clone()),
+        ];
+        metrics::counter!(m::OBJECTS_EXPORTED, &labels).increment(1);
+        metrics::counter!(m::BYTES_EXPORTED, &labels).increment(rec.stored_bytes);
+    }
+
+    pub fn failed(&self, region: &str, rec: &ObjectRecord, stage: &str, reason: &str) {
+        self.with(region, &rec.object_type, |c| c.failed += 1);
+        metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.to_string()).increment(1);
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.failed.push(FailedObject {
+            region: region.to_string(),
+            id: rec.id.clone(),
+            object_type: rec.object_type.clone(),
+            object_name: rec.object_name.clone(),
+            stage: stage.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    pub fn region_done(&self, region: &str, took: Duration) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .region_secs
+            .insert(region.to_string(), took.as_secs_f64());
+    }
+
+    /// Closes the run. `fatal` is a region-level or run-level error (e.g. a catalog that could
+    /// not be read), which makes the run incomplete whatever the counters say.
+    pub fn finish(&self, regions: Vec<String>, fatal: Vec<String>, interrupted: bool) -> Report {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut totals = Counts::default();
+        let groups: Vec<GroupReport> = inner
+            .groups
+            .iter()
+            .map(|((region, ty), c)| {
+                totals.add(c);
+                GroupReport {
+                    region: region.clone(),
+                    object_type: ty.clone(),
+                    counts: c.clone(),
+                }
+            })
+            .collect();
+        let unaccounted = totals
+            .found
+            .saturating_sub(totals.already_present + totals.exported + totals.failed);
+        let duration = self.started.elapsed();
+        metrics::gauge!(m::RUN_SECONDS).set(duration.as_secs_f64());
+        let mut failed = inner.failed.clone();
+        failed.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        Report {
+            started_at: self.started_at.to_rfc3339(),
+            duration_secs: duration.as_secs_f64(),
+            regions,
+            region_duration_secs: inner.region_secs.clone(),
+            totals,
+            groups,
+            failed,
+            unaccounted,
+            errors: fatal,
+            interrupted,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupReport {
+    pub region: String,
+    #[serde(rename = "type")]
+    pub object_type: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// The final report of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub started_at: String,
+    pub duration_secs: f64,
+    pub regions: Vec<String>,
+    pub region_duration_secs: BTreeMap<String, f64>,
+    pub totals: Counts,
+    pub groups: Vec<GroupReport>,
+    pub failed: Vec<FailedObject>,
+    /// Objects found but neither exported, present nor failed: a bookkeeping bug; non-zero
+    /// makes the run fail rather than pass silently.
+    pub unaccounted: u64,
+    /// Errors that stopped a region or the run (catalog unreadable, auth rejected …).
+    pub errors: Vec<String>,
+    pub interrupted: bool,
+}
+
+impl Report {
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if !self.errors.is_empty() && self.totals.found == 0 {
+            exit::FATAL
+        } else if self.totals.failed > 0 || self.unaccounted > 0 || !self.errors.is_empty() {
+            exit::OBJECTS_FAILED
+        } else {
+            exit::OK
+        }
+    }
+
+    /// The human summary: a table per region and type, then failures.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<10} {:<22} {:>8} {:>8} {:>9} {:>7} {:>12}",
+            "region", "type", "found", "present", "exported", "failed", "bytes"
+        );
+        let row = |s: &mut String, r: &str, t: &str, c: &Counts| {
+            let _ = writeln!(
+                s,
+                "{:<10} {:<22} {:>8} {:>8} {:>9} {:>7} {:>12}",
+                r, t, c.found, c.already_present, c.exported, c.failed, c.bytes_exported
+            );
+        };
+        for g in &self.groups {
+            row(&mut s, &g.region, &g.object_type, &g.counts);
+        }
+        row(&mut s, "total", "", &self.totals);
+        for (region, secs) in &self.region_duration_secs {
+            let _ = writeln!(s, "region {region} took {secs:.1}s");
+        }
+        let _ = writeln!(s, "run took {:.1}s", self.duration_secs);
+        for f in &self.failed {
+            let _ = writeln!(
+                s,
+                "FAILED {} {} {:?} at {}: {}",
+                f.region, f.id, f.object_name, f.stage, f.reason
+            );
+        }
+        if self.unaccounted > 0 {
+            let _ = writeln!(s, "UNACCOUNTED objects: {}", self.unaccounted);
+        }
+        for e in &self.errors {
+            let _ = writeln!(s, "error: {e}");
+        }
+        if self.interrupted {
+            let _ = writeln!(s, "interrupted: work in flight was aborted");
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, ty: &str, bytes: u64) -> ObjectRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "type": ty, "objectName": format!("{id}.mp3"),
+            "storedBytes": bytes, "createdTime": "2026-11-01T00:00:00"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn counts_group_and_exit_codes() {
+        let t = Tally::default();
+        let (a, b, c) = (rec("a", "voicemail", 10), rec("b", "voicemail", 20), rec("c", "callrecording", 5));
+        for r in [&a, &b, &c] {
+            t.found("uk", r);
+        }
+        t.exported("uk", &a);
+        t.present("uk", &b);
+        let r = t.finish(vec!["uk".into()], vec![], false);
+        assert_eq!(r.totals.found, 3);
+        assert_eq!(r.totals.bytes_exported, 10);
+        assert_eq!(r.unaccounted, 1, "c was never settled");
+        assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
+
+        t.failed("uk", &c, "verify", "md5 mismatch");
+        let r = t.finish(vec!["uk".into()], vec![], false);
+        assert_eq!((r.unaccounted, r.totals.failed), (0, 1));
+        assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
+        assert!(r.to_text().contains("FAILED uk c \"c.mp3\" at verify: md5 mismatch"));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["groups"][1]["type"], "voicemail");
+        assert_eq!(json["groups"][1]["exported"], 1);
+    }
+
+    #[test]
+    fn clean_run_is_zero_and_fatal_is_three() {
+        let t = Tally::default();
+        let a = rec("a", "voicemail", 1);
+        t.found("us-east", &a);
+        t.present("us-east", &a);
+        assert_eq!(t.finish(vec![], vec![], false).exit_code(), exit::OK);
+        assert_eq!(t.finish(vec![], vec![], true).exit_code(), exit::INTERRUPTED);
+        let empty = Tally::default();
+        assert_eq!(empty.finish(vec![], vec!["auth rejected".into()], false).exit_code(), exit::FATAL);
+    }
+}

@@ -1,0 +1,128 @@
+//! Spawning the project's binaries: css-sim (waiting for its `listening on` line) and
+//! css-sync runs whose exit code, JSON report and final metrics the tests assert on.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A child process killed on drop.
+pub struct Proc {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts css-sim on a free port with `args`; returns once it is listening.
+pub fn spawn_sim(args: &[&str]) -> Proc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_css-sim"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn css-sim");
+    let stdout = child.stdout.take().expect("sim stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read sim stdout");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from css-sim: {line:?}"))
+        .to_string();
+    Proc { child, url }
+}
+
+/// What a css-sync run left behind.
+#[derive(Debug)]
+pub struct SyncRun {
+    pub code: i32,
+    pub report: serde_json::Value,
+    pub metrics: String,
+    pub stderr: String,
+}
+
+impl SyncRun {
+    pub fn total(&self, field: &str) -> u64 {
+        self.report["totals"][field].as_u64().unwrap_or_else(|| panic!("totals.{field} in {}", self.report))
+    }
+
+    /// The value of a Prometheus counter summed over all label sets.
+    pub fn metric_sum(&self, name: &str) -> f64 {
+        self.metrics
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| l.split(['{', ' ']).next() == Some(name))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+/// Runs `css-sync sync` against `sim` and `s3`, with the test's extra flags.
+pub async fn run_sync(sim: &Proc, s3: &super::s3::S3Server, bucket: &str, extra: &[&str]) -> SyncRun {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let metrics = dir.path().join("metrics.prom");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
+        .arg("sync")
+        .args(["--api-base", &sim.url, "--bucket", bucket, "--force-path-style"])
+        .args(["--poll-interval", "0.05", "--http-timeout", "20s"])
+        .arg("--report")
+        .arg(&report)
+        .arg("--metrics-file")
+        .arg(&metrics)
+        .args(extra)
+        .env("CSS_CLIENT_ID", "demo-client")
+        .env("CSS_CLIENT_SECRET", "demo-secret")
+        .env("AWS_ENDPOINT_URL", &s3.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "info,css_sync=debug")
+        .env_remove("AWS_PROFILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(600), out)
+        .await
+        .expect("css-sync finished within 10 minutes")
+        .expect("run css-sync");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(serde_json::Value::Null);
+    SyncRun {
+        code: out.status.code().unwrap_or(-1),
+        report,
+        metrics: std::fs::read_to_string(&metrics).unwrap_or_default(),
+        stderr,
+    }
+}
+
+/// Requests css-sim logged, as JSON values (`method`, `path`, `status`, …).
+pub async fn sim_requests(sim: &Proc) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{}/_sim/requests", sim.url))
+        .await
+        .expect("GET /_sim/requests")
+        .json()
+        .await
+        .expect("requests JSON")
+}
+
+/// Every object css-sim has, with its region and MD5.
+pub async fn sim_catalog(sim: &Proc) -> Vec<serde_json::Value> {
+    reqwest::get(format!("{}/_sim/catalog", sim.url))
+        .await
+        .expect("GET /_sim/catalog")
+        .json()
+        .await
+        .expect("catalog JSON")
+}

@@ -1,0 +1,143 @@
+//! Real S3-compatible servers for the tests, started on a free loopback port: `s3s-fs` (Rust,
+//! crates.io) and `moto_server` (Python, PyPI). `.ci/run` installs both; a missing server is a
+//! test failure, not a skip. Also the read-back helpers: every object with its bytes' MD5 and
+//! metadata, and the multipart uploads left in progress.
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use md5::{Digest, Md5};
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3Kind {
+    S3sFs,
+    Moto,
+}
+
+pub struct S3Server {
+    child: Child,
+    pub kind: S3Kind,
+    pub endpoint: String,
+    pub access_key: String,
+    pub secret_key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl S3Server {
+    pub fn start(kind: S3Kind) -> S3Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let (access_key, secret_key) = ("testkey".to_string(), "testsecret".to_string());
+        let child = match kind {
+            S3Kind::S3sFs => Command::new(std::env::var("S3S_FS_BIN").unwrap_or("s3s-fs".into()))
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", &access_key, "--secret-key", &secret_key])
+                .arg(dir.path()),
+            S3Kind::Moto => Command::new(std::env::var("MOTO_SERVER_BIN").unwrap_or("moto_server".into()))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()]),
+        }
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {kind:?} (install it: see .ci/run): {e}"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "{kind:?} did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        S3Server {
+            child,
+            kind,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            access_key,
+            secret_key,
+            _dir: dir,
+        }
+    }
+
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(&self.access_key, &self.secret_key, None, None, "test"))
+            .force_path_style(true)
+            .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    pub async fn create_bucket(&self, bucket: &str) {
+        self.client()
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create bucket on {:?}: {e:?}", self.kind));
+    }
+}
+
+/// One stored object as read back.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub size: u64,
+    pub md5: String,
+    pub metadata: BTreeMap<String, String>,
+    pub content_type: Option<String>,
+    pub body: Option<Vec<u8>>,
+}
+
+/// Every object in the bucket: key → bytes' MD5, metadata. Sidecars keep their body.
+pub async fn read_back(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Stored> {
+    let mut out = BTreeMap::new();
+    let mut pages = client.list_objects_v2().bucket(bucket).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.expect("list objects");
+        for obj in page.contents() {
+            let key = obj.key().expect("key").to_string();
+            let got = client.get_object().bucket(bucket).key(&key).send().await.expect("get object");
+            let metadata: BTreeMap<String, String> = got
+                .metadata()
+                .map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect())
+                .unwrap_or_default();
+            let content_type = got.content_type().map(str::to_string);
+            let bytes = got.body.collect().await.expect("body").into_bytes();
+            out.insert(
+                key.clone(),
+                Stored {
+                    size: bytes.len() as u64,
+                    md5: hex::encode(Md5::digest(&bytes)),
+                    metadata,
+                    content_type,
+                    body: key.ends_with(".json").then(|| bytes.to_vec()),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Multipart uploads still in progress (must be none after any run).
+pub async fn open_multipart_uploads(client: &aws_sdk_s3::Client, bucket: &str) -> usize {
+    match client.list_multipart_uploads().bucket(bucket).send().await {
+        Ok(r) => r.uploads().len(),
+        Err(e) => panic!("list multipart uploads: {e:?}"),
+    }
+}

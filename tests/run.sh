@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the integration tests need on a fresh machine —
+# `unzip` (Debian), the `s3s-fs` S3 server (crates.io) and `moto_server` (PyPI) — then runs
+# every test. The tests start css-sim, the S3 servers and css-sync themselves on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+S3S_FS_VERSION=0.14.1
+MOTO_VERSION=5.2.1
+
+if ! command -v unzip >/dev/null 2>&1; then
+  echo "== installing unzip (apt)"
+  apt-get update -qq && apt-get install -y -qq unzip >/dev/null
+fi
+if ! command -v s3s-fs >/dev/null 2>&1; then
+  echo "== installing s3s-fs $S3S_FS_VERSION (cargo)"
+  cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --quiet
+fi
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "== installing moto[server] $MOTO_VERSION (pip)"
+  python3 -m pip install --quiet "moto[server]==$MOTO_VERSION"
+fi
+
+echo "== cargo test"
+cargo test --all-targets "$@"
