@@ -153,10 +153,9 @@ fn u64_from_number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::
     }
     match NumOrStr::deserialize(d)? {
         NumOrStr::Num(n) => Ok(n),
-        NumOrStr::Str(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("storedBytes {s:?} is not a byte count"))),
+        NumOrStr::Str(s) => s.trim().parse().map_err(|_| {
+            serde::de::Error::custom(format!("storedBytes {s:?} is not a byte count"))
+        }),
     }
 }
 
@@ -181,7 +180,10 @@ mod tests {
         let r: ObjectRecord = serde_json::from_str(GUIDE_RECORD).unwrap();
         assert_eq!(r.stored_bytes, 3_644_352);
         assert_eq!(r.tag("callId"), Some("int-1819420cbe2"));
-        assert_eq!(r.md5_hex().as_deref(), Some("922ce8066731381f4a843e0bcf013826"));
+        assert_eq!(
+            r.md5_hex().as_deref(),
+            Some("922ce8066731381f4a843e0bcf013826")
+        );
         assert_eq!(r.extra["futureField"]["x"], 1);
         let back = serde_json::to_value(&r).unwrap();
         assert_eq!(back["futureField"]["x"], 1);
@@ -211,7 +213,10 @@ mod tests {
     fn job_status_in_both_shapes() {
         let guide = br#"{"zipName":"a.zip","status":"NOT_STARTED"}"#;
         let spec = br#"[{"zipName":"a.zip","status":"PARTIAL_DONE","content":["x"]}]"#;
-        assert_eq!(parse_job_status(guide).unwrap().status, JobState::NotStarted);
+        assert_eq!(
+            parse_job_status(guide).unwrap().status,
+            JobState::NotStarted
+        );
         let s = parse_job_status(spec).unwrap();
         assert_eq!(s.status, JobState::PartialDone);
         assert_eq!(s.content, vec!["x".to_string()]);

@@ -1,0 +1,208 @@
+//! Catalog search as a `Stream` of records: `GET …/objects` page by page, sorted by
+//! `createdTime` ascending, following the returned `pageKey`. End of data is `lastPage`, never
+//! the `pageKey`. It refuses to loop (a non-final empty page or a `pageKey` that does not
+//! advance is a typed error) and drops ids seen twice. It never filters records otherwise.
+
+use std::collections::HashSet;
+
+use futures::{stream, Stream, TryStreamExt};
+use reqwest::Method;
+use serde::Deserialize;
+use tracing::{debug, warn};
+
+use super::model::{ObjectRecord, Page};
+use super::{CssClient, CssError};
+
+const EP: &str = "objects";
+
+/// Where the pager stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    Start,
+    Next(u64),
+    Done,
+}
+
+struct Pager {
+    client: CssClient,
+    region: String,
+    filter: Option<String>,
+    seen: HashSet<String>,
+    duplicates: u64,
+    pages: u64,
+}
+
+impl CssClient {
+    /// Every record matching `filter` (FIQL, see [`super::SearchFilter`]) in `region`, in
+    /// `createdTime` order, one page request at a time. The stream ends after the page marked
+    /// `lastPage`; it yields an error (and then ends) on any request or paging failure.
+    pub fn search(
+        &self,
+        region: &str,
+        filter: Option<String>,
+    ) -> impl Stream<Item = Result<ObjectRecord, CssError>> + Send + 'static {
+        let pager = Pager {
+            client: self.clone(),
+            region: region.to_string(),
+            filter,
+            seen: HashSet::new(),
+            duplicates: 0,
+            pages: 0,
+        };
+        stream::try_unfold((pager, Cursor::Start), |(mut pager, cursor)| async move {
+            let key = match cursor {
+                Cursor::Done => return Ok(None),
+                Cursor::Start => 0,
+                Cursor::Next(k) => k,
+            };
+            let page = pager.fetch(key).await?;
+            let next = next_cursor(key, &page)?;
+            let records = pager.dedupe(page.content);
+            if next == Cursor::Done && pager.duplicates > 0 {
+                warn!(region = %pager.region, duplicates = pager.duplicates, "CSS search returned ids more than once; duplicates dropped");
+            }
+            Ok(Some((records, (pager, next))))
+        })
+        .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
+        .try_flatten()
+    }
+}
+
+impl Pager {
+    async fn fetch(&mut self, key: u64) -> Result<Page, CssError> {
+        let mut req = self
+            .client
+            .json_req(EP, &self.region, Method::GET, &["objects"])?;
+        {
+            let mut q = req.url.query_pairs_mut();
+            if let Some(f) = &self.filter {
+                q.append_pair("filter", f);
+            }
+            q.append_pair("sortField", "createdTime")
+                .append_pair("sortDirection", "ASC")
+                .append_pair("pageKey", &key.to_string())
+                .append_pair("limit", &self.client.page_size().to_string());
+        }
+        let body = self.client.fetch_bytes(&req).await?;
+        self.pages += 1;
+        let page = parse_page(&body)?;
+        debug!(region = %self.region, endpoint = EP, page_key = key, records = page.content.len(), last_page = page.last_page, "CSS search page");
+        Ok(page)
+    }
+
+    fn dedupe(&mut self, records: Vec<ObjectRecord>) -> Vec<ObjectRecord> {
+        let before = records.len();
+        let kept: Vec<ObjectRecord> = records
+            .into_iter()
+            .filter(|r| self.seen.insert(r.id.clone()))
+            .collect();
+        let dropped = (before - kept.len()) as u64;
+        if dropped > 0 {
+            self.duplicates += dropped;
+            warn!(region = %self.region, page = self.pages, dropped, "CSS search page repeated ids already seen");
+        }
+        kept
+    }
+}
+
+/// A page as the guide shows it (an object) or as the spec declares it (an array holding one).
+fn parse_page(body: &[u8]) -> Result<Page, CssError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        // Array first: serde also reads a struct from a sequence, so `[]` must not be a Page.
+        Many(Vec<Page>),
+        One(Page),
+    }
+    let parsed: OneOrMany = serde_json::from_slice(body).map_err(|source| CssError::Decode {
+        endpoint: EP,
+        source,
+    })?;
+    match parsed {
+        OneOrMany::One(p) => Ok(p),
+        OneOrMany::Many(mut v) if v.len() == 1 => Ok(v.remove(0)),
+        OneOrMany::Many(v) => Err(CssError::Paging(format!(
+            "expected one page, got an array of {}",
+            v.len()
+        ))),
+    }
+}
+
+/// The cursor after a page fetched with `key`. `lastPage` alone ends the search.
+fn next_cursor(key: u64, page: &Page) -> Result<Cursor, CssError> {
+    if page.last_page {
+        return Ok(Cursor::Done);
+    }
+    if page.content.is_empty() {
+        return Err(CssError::Paging(format!(
+            "page at pageKey {key} is empty but not marked lastPage"
+        )));
+    }
+    match page.page_key {
+        Some(next) if next > key => Ok(Cursor::Next(next)),
+        Some(next) => Err(CssError::Paging(format!(
+            "pageKey does not advance ({key} -> {next}) on a page not marked lastPage"
+        ))),
+        None => Err(CssError::Paging(format!(
+            "page at pageKey {key} has no pageKey and is not marked lastPage"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(json: &str) -> Page {
+        parse_page(json.as_bytes()).unwrap()
+    }
+
+    const REC: &str = r#"{"id":"a","type":"t","objectName":"n","storedBytes":1,"createdTime":"2022-06-24T05:22:35"}"#;
+
+    #[test]
+    fn last_page_ends_even_though_page_key_advanced() {
+        let p = page(&format!(
+            r#"{{"lastPage":true,"pageKey":300,"content":[{REC}]}}"#
+        ));
+        assert_eq!(next_cursor(200, &p).unwrap(), Cursor::Done);
+        let empty_last = page(r#"{"lastPage":true,"pageKey":0,"content":[]}"#);
+        assert_eq!(next_cursor(0, &empty_last).unwrap(), Cursor::Done);
+    }
+
+    #[test]
+    fn follows_returned_page_key() {
+        let p = page(&format!(
+            r#"{{"lastPage":false,"pageKey":100,"content":[{REC}]}}"#
+        ));
+        assert_eq!(next_cursor(0, &p).unwrap(), Cursor::Next(100));
+    }
+
+    #[test]
+    fn refuses_to_loop() {
+        let empty = page(r#"{"lastPage":false,"pageKey":100,"content":[]}"#);
+        assert!(matches!(next_cursor(0, &empty), Err(CssError::Paging(_))));
+        let stuck = page(&format!(
+            r#"{{"lastPage":false,"pageKey":100,"content":[{REC}]}}"#
+        ));
+        assert!(matches!(next_cursor(100, &stuck), Err(CssError::Paging(_))));
+        let back = page(&format!(
+            r#"{{"lastPage":false,"pageKey":5,"content":[{REC}]}}"#
+        ));
+        assert!(matches!(next_cursor(100, &back), Err(CssError::Paging(_))));
+        let none = page(&format!(r#"{{"lastPage":false,"content":[{REC}]}}"#));
+        assert!(matches!(next_cursor(0, &none), Err(CssError::Paging(_))));
+    }
+
+    #[test]
+    fn spec_array_shape_accepted_with_exactly_one_page() {
+        let p = page(&format!(
+            r#"[{{"lastPage":true,"pageKey":0,"content":[{REC}]}}]"#
+        ));
+        assert_eq!(p.content.len(), 1);
+        assert!(matches!(parse_page(b"[]"), Err(CssError::Paging(_))));
+        assert!(matches!(
+            parse_page(b"{\"content\":7}"),
+            Err(CssError::Decode { .. })
+        ));
+    }
+}
