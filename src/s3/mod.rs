@@ -1,1 +1,259 @@
-//! TODO(s3)
+//! The S3 side: settings, the connected [`S3Target`], object keys ([`keys`]), verified
+//! streaming uploads ([`upload`]) and an embedded S3-compatible server over a folder
+//! ([`embedded`], for `css-sync demo` and tests). Endpoint, region and credentials come from
+//! aws-config's standard chain (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, web identity, pod
+//! identity, profiles …); this module only adds path-style addressing, the checksum policy,
+//! the retry bound and a `HeadBucket` health check. Nothing becomes visible in the bucket
+//! before the caller proves the bytes matched the catalog (see [`upload::Verified`]).
+
+pub mod embedded;
+mod error;
+pub mod keys;
+mod multipart;
+mod request;
+pub mod upload;
+
+use std::sync::Arc;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+
+use error::ErrorContext;
+pub use error::S3Error;
+pub use keys::{sidecar_key, KeyError, KeyTemplate, DEFAULT_KEY_TEMPLATE};
+pub use upload::{Committed, ExistingObject, ObjectMeta, Upload, Verified};
+
+use crate::css::model::ObjectRecord;
+
+/// S3's smallest part (all but the last part of a multipart upload).
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// S3's largest part.
+pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// S3's largest number of parts in one upload.
+pub const MAX_PARTS: u64 = 10_000;
+/// S3's largest object.
+pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+/// Default part size.
+pub const DEFAULT_PART_SIZE: u64 = 16 * 1024 * 1024;
+/// Default number of parts in flight per upload.
+pub const DEFAULT_PART_CONCURRENCY: usize = 4;
+/// Default SDK attempts per request (first try included).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// Server-side encryption requested on every object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sse {
+    /// `AES256` (SSE-S3).
+    Aes256,
+    /// `aws:kms`, with the bucket's default key when `key_id` is `None`.
+    Kms { key_id: Option<String> },
+}
+
+/// Whether the SDK adds its flexible checksums (CRC32 …) to requests and validates them on
+/// responses. `WhenRequired` sends only what an operation demands, which MinIO, s3s, moto and
+/// Garage accept; integrity still comes from `Content-MD5` on every `PutObject`/`UploadPart`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ChecksumMode {
+    #[default]
+    WhenRequired,
+    WhenSupported,
+}
+
+/// Everything the S3 layer needs besides what aws-config finds in the environment.
+#[derive(Debug, Clone)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// Prepended to every key; normalised to end with `/` unless empty.
+    pub prefix: String,
+    pub force_path_style: bool,
+    pub key_template: String,
+    /// Write `<key>.metadata.json` (the catalog record) beside each object.
+    pub sidecar: bool,
+    pub sse: Option<Sse>,
+    pub storage_class: Option<String>,
+    pub checksum: ChecksumMode,
+    /// Bytes per part (default 16 MiB, at least 5 MiB); grown per upload past 10,000 parts.
+    pub part_size: u64,
+    /// Parts in flight per upload (default 4). Memory per upload ≤ part_size × (this + 1).
+    pub part_concurrency: usize,
+    /// SDK attempts per request, first try included (standard retry, default 5).
+    pub max_attempts: u32,
+    /// SigV4-sign object bodies (a SHA-256 pass over every byte). Off by default: bodies
+    /// carry `Content-MD5`, a signed header S3 checks, so signing adds CPU but no integrity.
+    pub sign_payload: bool,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            bucket: String::new(),
+            prefix: String::new(),
+            force_path_style: false,
+            key_template: DEFAULT_KEY_TEMPLATE.to_string(),
+            sidecar: true,
+            sse: None,
+            storage_class: None,
+            checksum: ChecksumMode::default(),
+            part_size: DEFAULT_PART_SIZE,
+            part_concurrency: DEFAULT_PART_CONCURRENCY,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            sign_payload: false,
+        }
+    }
+}
+
+impl S3Settings {
+    fn validate(&self) -> Result<KeyTemplate, S3Error> {
+        let bad = |m: String| Err(S3Error::Config(m));
+        if self.bucket.trim().is_empty() {
+            return bad("bucket is empty".into());
+        }
+        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.part_size) {
+            return bad(format!(
+                "part size {} is outside {MIN_PART_SIZE}..={MAX_PART_SIZE} bytes",
+                self.part_size
+            ));
+        }
+        if self.part_concurrency == 0 {
+            return bad("part concurrency must be at least 1".into());
+        }
+        if self.max_attempts == 0 {
+            return bad("max attempts must be at least 1".into());
+        }
+        Ok(KeyTemplate::parse(&self.key_template)?.with_prefix(&self.prefix)?)
+    }
+}
+
+/// A bucket to export into: a configured client plus settings. Cheap to clone.
+#[derive(Clone)]
+pub struct S3Target {
+    pub(crate) client: aws_sdk_s3::Client,
+    pub(crate) settings: Arc<S3Settings>,
+    template: Arc<KeyTemplate>,
+    pub(crate) ctx: Arc<ErrorContext>,
+}
+
+impl std::fmt::Debug for S3Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Target")
+            .field("bucket", &self.settings.bucket)
+            .field("endpoint", &self.ctx.host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Target {
+    /// Builds a client from aws-config's standard chain, applies the settings and checks the
+    /// bucket with `HeadBucket`.
+    pub async fn connect(settings: S3Settings) -> Result<S3Target, S3Error> {
+        settings.validate()?;
+        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let host = match sdk.endpoint_url() {
+            Some(u) => url::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.to_string()))
+                .unwrap_or_else(|| "the configured endpoint".to_string()),
+            None => format!(
+                "AWS S3 ({})",
+                sdk.region().map(|r| r.as_ref()).unwrap_or("no region")
+            ),
+        };
+        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host)?;
+        target.healthcheck().await?;
+        Ok(target)
+    }
+
+    /// Wraps an existing client (tests, demo), applying the settings' path style, checksum
+    /// policy and retry bound on top of its configuration. No health check.
+    pub fn from_client(
+        client: aws_sdk_s3::Client,
+        settings: S3Settings,
+    ) -> Result<S3Target, S3Error> {
+        Self::build(client, settings, "the configured endpoint".to_string())
+    }
+
+    fn build(
+        client: aws_sdk_s3::Client,
+        settings: S3Settings,
+        host: String,
+    ) -> Result<S3Target, S3Error> {
+        let template = settings.validate()?;
+        let (req, resp) = match settings.checksum {
+            ChecksumMode::WhenRequired => (
+                RequestChecksumCalculation::WhenRequired,
+                ResponseChecksumValidation::WhenRequired,
+            ),
+            ChecksumMode::WhenSupported => (
+                RequestChecksumCalculation::WhenSupported,
+                ResponseChecksumValidation::WhenSupported,
+            ),
+        };
+        let conf = client
+            .config()
+            .to_builder()
+            .force_path_style(settings.force_path_style)
+            .request_checksum_calculation(req)
+            .response_checksum_validation(resp)
+            .retry_config(
+                aws_sdk_s3::config::retry::RetryConfig::standard()
+                    .with_max_attempts(settings.max_attempts),
+            )
+            .build();
+        let ctx = ErrorContext {
+            bucket: settings.bucket.clone(),
+            host,
+        };
+        Ok(S3Target {
+            client: aws_sdk_s3::Client::from_conf(conf),
+            settings: Arc::new(settings),
+            template: Arc::new(template),
+            ctx: Arc::new(ctx),
+        })
+    }
+
+    /// `HeadBucket`: the bucket exists and these credentials may use it.
+    pub async fn healthcheck(&self) -> Result<(), S3Error> {
+        const OP: &str = "HeadBucket";
+        match self
+            .client
+            .head_bucket()
+            .bucket(&self.settings.bucket)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                let e = S3Error::NoSuchBucket {
+                    bucket: self.settings.bucket.clone(),
+                };
+                error::record(OP, &e);
+                Err(e)
+            }
+            Err(e) => Err(match self.ctx.map(OP, e) {
+                // HEAD answers carry no body, so a missing bucket may come back code-less.
+                S3Error::Request { status: 404, .. } => S3Error::NoSuchBucket {
+                    bucket: self.settings.bucket.clone(),
+                },
+                other => other,
+            }),
+        }
+    }
+
+    /// The settings this target was built with.
+    pub fn settings(&self) -> &S3Settings {
+        &self.settings
+    }
+
+    /// The configured client (e.g. for reading objects back in tests).
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// The object key for a catalog record in `region`, prefix included.
+    pub fn key_for(&self, rec: &ObjectRecord, region: &str) -> Result<String, S3Error> {
+        Ok(self.template.render(rec, region)?)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,240 @@
+//! One multipart upload's S3 side: `CreateMultipartUpload`, parts uploaded concurrently with
+//! `Content-MD5` (bounded: [`Multipart::push`] waits while `limit` parts are in flight),
+//! `CompleteMultipartUpload` with every part in order, and `AbortMultipartUpload`. Each part's
+//! bytes live in one `Bytes` until that part succeeded, so the SDK's retries re-send exactly
+//! the same bytes. Policy (when to create, when to complete) belongs to [`super::upload`].
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use base64::Engine as _;
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use tokio::task::JoinSet;
+
+use super::error::{record, S3Error};
+use super::S3Target;
+use crate::metrics::MULTIPART_ABORTED;
+
+/// An open multipart upload and its parts.
+pub(crate) struct Multipart {
+    target: S3Target,
+    key: String,
+    upload_id: String,
+    next_part: i32,
+    in_flight: JoinSet<Result<CompletedPart, S3Error>>,
+    done: Vec<CompletedPart>,
+    /// Completed or aborted: nothing left to clean up on drop.
+    closed: bool,
+}
+
+impl Multipart {
+    /// Starts the upload; `request` is a prepared `CreateMultipartUpload` (metadata, SSE …).
+    pub(crate) async fn create(
+        target: &S3Target,
+        key: &str,
+        request: aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder,
+    ) -> Result<Multipart, S3Error> {
+        const OP: &str = "CreateMultipartUpload";
+        let out = request.send().await.map_err(|e| target.ctx.map(OP, e))?;
+        let Some(upload_id) = out.upload_id().filter(|id| !id.is_empty()) else {
+            let e = missing(OP, "UploadId");
+            record(OP, &e);
+            return Err(e);
+        };
+        Ok(Multipart {
+            target: target.clone(),
+            key: key.to_string(),
+            upload_id: upload_id.to_string(),
+            next_part: 1,
+            in_flight: JoinSet::new(),
+            done: Vec::new(),
+            closed: false,
+        })
+    }
+
+    /// Sends the next part in the background, first waiting while `limit` parts are in flight.
+    /// A failure of any earlier part is returned here.
+    pub(crate) async fn push(&mut self, body: Bytes, limit: usize) -> Result<(), S3Error> {
+        while self.in_flight.len() >= limit.max(1) {
+            self.join_one().await?;
+        }
+        let part_number = self.next_part;
+        self.next_part += 1;
+        let client = self.target.client.clone();
+        let ctx = self.target.ctx.clone();
+        let bucket = self.target.settings.bucket.clone();
+        let sign_payload = self.target.settings.sign_payload;
+        let (key, upload_id) = (self.key.clone(), self.upload_id.clone());
+        self.in_flight.spawn(async move {
+            const OP: &str = "UploadPart";
+            let len = body.len();
+            let md5 = md5_base64(body.clone()).await?;
+            let req = client
+                .upload_part()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(part_number)
+                .content_md5(md5)
+                .content_length(i64::try_from(len).unwrap_or(i64::MAX))
+                .body(ByteStream::from(body))
+                .customize();
+            let req = if sign_payload {
+                req
+            } else {
+                req.disable_payload_signing()
+            };
+            let out = req.send().await.map_err(|e| ctx.map(OP, e))?;
+            let Some(e_tag) = out.e_tag() else {
+                let e = missing(OP, "ETag");
+                record(OP, &e);
+                return Err(e);
+            };
+            Ok(CompletedPart::builder()
+                .part_number(part_number)
+                .e_tag(e_tag)
+                .build())
+        });
+        Ok(())
+    }
+
+    /// Number of parts handed to [`push`](Self::push) so far.
+    pub(crate) fn parts(&self) -> usize {
+        usize::try_from(self.next_part - 1).unwrap_or(0)
+    }
+
+    async fn join_one(&mut self) -> Result<(), S3Error> {
+        match self.in_flight.join_next().await {
+            Some(Ok(Ok(part))) => {
+                self.done.push(part);
+                Ok(())
+            }
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(join)) => Err(S3Error::Task {
+                operation: "UploadPart",
+                detail: join.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every part, then `CompleteMultipartUpload` with the parts in order. Returns
+    /// the object's ETag. On error the caller still owns the upload and must abort it.
+    pub(crate) async fn complete(&mut self) -> Result<Option<String>, S3Error> {
+        const OP: &str = "CompleteMultipartUpload";
+        while !self.in_flight.is_empty() {
+            self.join_one().await?;
+        }
+        let mut parts = std::mem::take(&mut self.done);
+        parts.sort_by_key(|p| p.part_number());
+        let numbered_in_order = parts
+            .iter()
+            .enumerate()
+            .all(|(i, p)| p.part_number() == i32::try_from(i + 1).ok());
+        if parts.is_empty() || !numbered_in_order || parts.len() != self.parts() {
+            return Err(S3Error::Task {
+                operation: OP,
+                detail: format!("{} parts sent, {} accounted for", self.parts(), parts.len()),
+            });
+        }
+        let out = self
+            .target
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.target.settings.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| self.target.ctx.map(OP, e))?;
+        self.closed = true;
+        Ok(out.e_tag().map(str::to_string))
+    }
+
+    /// Cancels parts in flight, waits for them to stop, then `AbortMultipartUpload`. Never
+    /// fails loudly: a failed abort is logged and counted (a bucket lifecycle rule for
+    /// incomplete multipart uploads is the backstop).
+    pub(crate) async fn abort(mut self) {
+        self.in_flight.abort_all();
+        while self.in_flight.join_next().await.is_some() {}
+        send_abort(&self.target, &self.key, &self.upload_id).await;
+        self.closed = true;
+    }
+}
+
+impl Drop for Multipart {
+    /// Dropped neither completed nor aborted (an `Upload` dropped uncommitted, a cancelled
+    /// commit): parts in flight are cancelled with the `JoinSet`, and the abort request is
+    /// sent from a task spawned on the current runtime. Outside a runtime it is only logged.
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.in_flight.abort_all();
+        let (target, key, id) = (
+            self.target.clone(),
+            self.key.clone(),
+            self.upload_id.clone(),
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move { send_abort(&target, &key, &id).await });
+            }
+            Err(_) => tracing::warn!(key = %key,
+                "multipart upload dropped outside a runtime; left for a lifecycle rule"),
+        }
+    }
+}
+
+async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
+    const OP: &str = "AbortMultipartUpload";
+    let res = target
+        .client
+        .abort_multipart_upload()
+        .bucket(&target.settings.bucket)
+        .key(key)
+        .upload_id(upload_id)
+        .send()
+        .await;
+    match res {
+        Ok(_) => {
+            metrics::counter!(MULTIPART_ABORTED).increment(1);
+            tracing::info!(key = %key, "multipart upload aborted");
+        }
+        Err(e) => {
+            let e = target.ctx.map(OP, e);
+            tracing::warn!(key = %key, upload_id = %upload_id, error = %e,
+                "could not abort multipart upload; a lifecycle rule must clean it up");
+        }
+    }
+}
+
+/// Base64 MD5 of `body`, hashed off the async workers.
+pub(crate) async fn md5_base64(body: Bytes) -> Result<String, S3Error> {
+    let digest = md5_of(body).await?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
+/// MD5 of `body`, hashed off the async workers.
+pub(crate) async fn md5_of(body: Bytes) -> Result<[u8; 16], S3Error> {
+    tokio::task::spawn_blocking(move || Md5::digest(&body).into())
+        .await
+        .map_err(|e| S3Error::Task {
+            operation: "md5",
+            detail: e.to_string(),
+        })
+}
+
+fn missing(operation: &'static str, what: &str) -> S3Error {
+    S3Error::Request {
+        operation,
+        code: "MalformedResponse".to_string(),
+        status: 200,
+        message: format!("answer lacks {what}"),
+    }
+}

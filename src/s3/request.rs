@@ -1,0 +1,85 @@
+//! Request options shared by uploads: user metadata (`css-*`), `Content-Type`, the SSE and
+//! storage-class settings (a macro, as `PutObject` and `CreateMultipartUpload` builders are
+//! distinct types) and the part size for an object of a given size. Pure; no I/O.
+
+use std::collections::HashMap;
+
+use super::upload::ObjectMeta;
+use super::{S3Error, MAX_OBJECT_SIZE, MAX_PARTS, MAX_PART_SIZE};
+
+/// Applies the SSE and storage-class settings to a `PutObject` or `CreateMultipartUpload`.
+macro_rules! with_storage_options {
+    ($req:expr, $settings:expr) => {{
+        let mut req = $req;
+        match &$settings.sse {
+            Some($crate::s3::Sse::Aes256) => {
+                req = req.server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+            }
+            Some($crate::s3::Sse::Kms { key_id }) => {
+                req = req
+                    .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+                    .set_ssekms_key_id(key_id.clone())
+            }
+            None => {}
+        }
+        if let Some(class) = &$settings.storage_class {
+            req = req.storage_class(aws_sdk_s3::types::StorageClass::from(class.as_str()));
+        }
+        req
+    }};
+}
+pub(crate) use with_storage_options;
+
+/// The part size for an object: the setting, grown (to a whole MiB) so that the object fits in
+/// [`MAX_PARTS`] parts.
+pub(crate) fn part_size_for(setting: u64, expected_size: u64) -> Result<usize, S3Error> {
+    const MIB: u64 = 1024 * 1024;
+    if expected_size > MAX_OBJECT_SIZE {
+        return Err(S3Error::TooLarge {
+            size: expected_size,
+            max: MAX_OBJECT_SIZE,
+        });
+    }
+    let needed = expected_size.div_ceil(MAX_PARTS).div_ceil(MIB) * MIB;
+    let size = setting.max(needed).min(MAX_PART_SIZE);
+    usize::try_from(size).map_err(|_| S3Error::Config(format!("part size {size} too large")))
+}
+
+/// User metadata (lower-case `css-*` keys); values limited to printable ASCII.
+pub(crate) fn user_metadata(meta: &ObjectMeta) -> HashMap<String, String> {
+    let clean = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    HashMap::from([
+        ("css-object-id".to_string(), clean(&meta.object_id)),
+        (
+            "css-md5".to_string(),
+            clean(&meta.md5_hex).to_ascii_lowercase(),
+        ),
+        ("css-region".to_string(), clean(&meta.region)),
+        ("css-type".to_string(), clean(&meta.object_type)),
+        ("css-created-time".to_string(), clean(&meta.created_time)),
+    ])
+}
+
+pub(crate) fn content_type(meta: &ObjectMeta) -> String {
+    match meta.content_type.as_deref().map(str::trim) {
+        Some(t)
+            if t.split_once('/')
+                .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                && t.bytes().all(|b| b.is_ascii_graphic() || b == b' ') =>
+        {
+            t.to_string()
+        }
+        _ => "application/octet-stream".to_string(),
+    }
+}
