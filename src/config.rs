@@ -13,8 +13,7 @@ use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-/// The default S3 key layout: Hive-style partitions for a data lake, unique per object id.
-pub const DEFAULT_KEY_TEMPLATE: &str = "region={region}/type={type}/date={date}/{id}{ext}";
+pub use crate::s3::DEFAULT_KEY_TEMPLATE;
 
 /// S3's smallest multipart part (all parts but the last).
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -140,6 +139,7 @@ impl Settings {
             },
             part_size,
             part_concurrency: at_least_one("S3_PART_CONCURRENCY", t.part_concurrency)?,
+            ..S3Settings::default()
         };
 
         let since = a

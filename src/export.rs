@@ -7,7 +7,6 @@
 
 use crate::css::model::ObjectRecord;
 use crate::metrics as m;
-use crate::s3::keys::KeyTemplate;
 use crate::s3::{ObjectMeta, S3Target, Upload, Verified};
 use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
 use md5::{Digest as _, Md5};
@@ -77,7 +76,6 @@ pub fn check(rec: &ObjectRecord, size: u64, md5: [u8; 16]) -> Check {
 #[derive(Clone)]
 pub struct Exporter {
     pub s3: S3Target,
-    pub keys: KeyTemplate,
     pub sidecar: bool,
 }
 
@@ -95,9 +93,9 @@ pub struct ZipOutcome {
 impl Exporter {
     /// The S3 key of a record.
     pub fn key(&self, region: &str, rec: &ObjectRecord) -> Result<String, Rejection> {
-        self.keys
-            .render(rec, region)
-            .map_err(|e| Rejection::new("key", e.to_string()))
+        self.s3
+            .key_for(rec, region)
+            .map_err(|e| Rejection::new("key", error_chain(&e)))
     }
 
     /// Streams every entry of a zip body into S3, matching entries to `records` by name.
@@ -269,14 +267,17 @@ impl Exporter {
                     return Err(Rejection::new("sidecar", e.to_string()));
                 }
             };
-            let sidecar_key = crate::s3::keys::sidecar_key(key);
-            if let Err(e) = self.s3.put_sidecar(&sidecar_key, json.into()).await {
+            if let Err(e) = self.s3.put_sidecar(key, json.into()).await {
                 upload.abort().await;
                 return Err(Rejection::new("s3", error_chain(&e)));
             }
         }
         upload
-            .commit(Verified { md5_hex, size })
+            .commit(Verified {
+                md5_hex,
+                size,
+                catalog_checksum: catalog_checksum(rec),
+            })
             .await
             .map_err(|e| Rejection::new("s3", error_chain(&e)))?;
         debug!(region, id = %rec.id, key, size, "object exported");

@@ -4,7 +4,7 @@
 //! FAILED or PARTIAL_DONE mean for the objects — is the pipeline's business, not this
 //! module's.
 
-use crate::css::error::CssError;
+use crate::css::CssError;
 use crate::css::model::{JobState, JobStatus};
 use crate::css::CssClient;
 use crate::metrics as m;
@@ -68,13 +68,8 @@ pub async fn run(
         }
         let left = poll.deadline.saturating_sub(started.elapsed());
         tokio::time::sleep(jittered(poll.interval).min(left)).await;
+        // The client refuses a status answered for another zip.
         status = css.bulk_status(region, &zip_name).await?;
-        if status.zip_name != zip_name && !status.zip_name.is_empty() {
-            return Err(CssError::Protocol(format!(
-                "status for {zip_name} answered for {}",
-                status.zip_name
-            )));
-        }
         debug!(region, zip = %zip_name, state = ?status.status, "bulk job polled");
     }
 }

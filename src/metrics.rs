@@ -50,7 +50,7 @@ pub fn install(
         let (recorder, exporter) = builder.build()?;
         let handle = recorder.handle();
         metrics::set_global_recorder(recorder)
-            .map_err(|e| metrics_exporter_prometheus::BuildError::FailedToSetGlobalRecorder(e))?;
+            .map_err(metrics_exporter_prometheus::BuildError::FailedToSetGlobalRecorder)?;
         tokio::spawn(exporter);
         Ok(handle)
     } else {

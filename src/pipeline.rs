@@ -13,7 +13,6 @@ use crate::css::CssClient;
 use crate::export::{Exporter, Rejection};
 use crate::job::{self, JobEnd, PollPolicy};
 use crate::report::{Report, Tally};
-use crate::s3::keys::KeyTemplate;
 use crate::s3::S3Target;
 use futures::{StreamExt, TryStreamExt};
 use std::collections::VecDeque;
@@ -27,11 +26,9 @@ use tracing::{error, info, warn};
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("CSS API")]
-    Css(#[from] crate::css::error::CssError),
+    Css(#[from] crate::css::CssError),
     #[error("S3 destination")]
     S3(#[from] crate::s3::S3Error),
-    #[error("S3 key template")]
-    Key(#[from] crate::s3::keys::KeyError),
 }
 
 /// Shared by every task of a run.
@@ -44,18 +41,26 @@ struct Ctx {
 
 /// Runs a sync to the end (or until `shutdown`), returning the report.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, PipelineError> {
-    let css = CssClient::new(settings.css.clone())?;
     let s3 = S3Target::connect(settings.s3.clone()).await?;
-    let keys = KeyTemplate::parse(&settings.s3.key_template)?;
+    run_with(settings, s3, shutdown).await
+}
+
+/// [`run`] with an S3 target built by the caller (the demo's embedded server).
+pub async fn run_with(
+    settings: Settings,
+    s3: S3Target,
+    shutdown: CancellationToken,
+) -> Result<Report, PipelineError> {
+    let css = CssClient::new(settings.css.clone())?;
     let regions = if settings.run.regions.is_empty() {
-        css.regions(&settings.run.discovery_region).await?
+        css.regions_via(&settings.run.discovery_region).await?
     } else {
         settings.run.regions.clone()
     };
     info!(regions = ?regions, "regions to sync");
     let ctx = Arc::new(Ctx {
         css,
-        exporter: Exporter { s3: s3.clone(), keys, sidecar: settings.s3.sidecar },
+        exporter: Exporter { s3: s3.clone(), sidecar: settings.s3.sidecar },
         tally: Tally::default(),
         settings,
     });
@@ -87,7 +92,7 @@ pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Repo
 }
 
 /// One region: catalog → skip present → batches → jobs (bounded) → S3.
-async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), crate::css::error::CssError> {
+async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), crate::css::CssError> {
     let run = &ctx.settings.run;
     let (tx, rx) = mpsc::channel::<Work>(run.jobs_per_region);
     let producer = find_work(ctx.clone(), region.to_string(), tx);
@@ -113,14 +118,14 @@ async fn find_work(
     ctx: Arc<Ctx>,
     region: String,
     tx: mpsc::Sender<Work>,
-) -> Result<(), crate::css::error::CssError> {
+) -> Result<(), crate::css::CssError> {
     let run = &ctx.settings.run;
-    let filter = run.filter.to_fiql().unwrap_or_default();
+    let filter = run.filter.to_fiql()?;
     let mut batcher = Batcher::new(batch::Limits {
         max_objects: run.batch_max_objects,
         max_bytes: run.batch_max_bytes,
     });
-    let mut needed = ctx
+    let mut needed = std::pin::pin!(ctx
         .css
         .search(&region, filter)
         .map_ok(|rec| {
@@ -128,7 +133,7 @@ async fn find_work(
             let region = region.clone();
             async move { needs_export(&ctx, &region, rec).await }
         })
-        .try_buffered(run.check_concurrency);
+        .try_buffered(run.check_concurrency));
     let mut found = 0u64;
     while let Some(rec) = needed.try_next().await? {
         found += 1;
@@ -154,7 +159,7 @@ async fn needs_export(
     ctx: &Ctx,
     region: &str,
     rec: ObjectRecord,
-) -> Result<Option<ObjectRecord>, crate::css::error::CssError> {
+) -> Result<Option<ObjectRecord>, crate::css::CssError> {
     ctx.tally.found(region, &rec);
     if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
         let reason = format!("objectState {state}: only AVAILABLE objects can be downloaded");
@@ -278,8 +283,9 @@ async fn single(ctx: &Ctx, region: &str, rec: ObjectRecord, downloads: &Semaphor
             Ok(()) => return ctx.tally.exported(region, &p.rec),
             Err(rej) => p.last = Some(rej),
         }
-        if settle_attempts(ctx, region, vec![p]).pop().map(|q| p = q).is_none() {
-            return;
+        match settle_attempts(ctx, region, vec![p]).pop() {
+            Some(q) => p = q,
+            None => return,
         }
         tokio::time::sleep(job::jittered(ctx.settings.run.poll_interval)).await;
     }

@@ -131,6 +131,8 @@ pub struct S3Target {
     pub(crate) settings: Arc<S3Settings>,
     template: Arc<KeyTemplate>,
     pub(crate) ctx: Arc<ErrorContext>,
+    /// Aborts of uploads dropped mid-way (an interrupted run): awaited before exit.
+    pub(crate) aborts: tokio_util::task::TaskTracker,
 }
 
 impl std::fmt::Debug for S3Target {
@@ -141,6 +143,9 @@ impl std::fmt::Debug for S3Target {
             .finish_non_exhaustive()
     }
 }
+
+/// How long an exiting run waits for the aborts of dropped uploads.
+const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl S3Target {
     /// Builds a client from aws-config's standard chain, applies the settings and checks the
@@ -208,6 +213,7 @@ impl S3Target {
             settings: Arc::new(settings),
             template: Arc::new(template),
             ctx: Arc::new(ctx),
+            aborts: tokio_util::task::TaskTracker::new(),
         })
     }
 
@@ -236,6 +242,18 @@ impl S3Target {
                 },
                 other => other,
             }),
+        }
+    }
+
+    /// Waits (up to `ABORT_GRACE`) for the aborts of uploads that were dropped uncommitted,
+    /// so an interrupted run leaves no multipart upload behind.
+    pub async fn wait_for_aborts(&self) {
+        self.aborts.close();
+        if tokio::time::timeout(ABORT_GRACE, self.aborts.wait()).await.is_err() {
+            tracing::warn!(
+                pending = self.aborts.len(),
+                "multipart aborts still pending at exit; a bucket lifecycle rule must clean them"
+            );
         }
     }
 

@@ -183,7 +183,8 @@ impl Drop for Multipart {
         );
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn(async move { send_abort(&target, &key, &id).await });
+                let tracker = target.aborts.clone();
+                rt.spawn(tracker.track_future(async move { send_abort(&target, &key, &id).await }));
             }
             Err(_) => tracing::warn!(key = %key,
                 "multipart upload dropped outside a runtime; left for a lifecycle rule"),

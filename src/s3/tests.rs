@@ -97,6 +97,7 @@ pub(super) async fn upload(t: &S3Target, key: &str, body: &[u8]) -> Result<Commi
     let proof = Verified {
         md5_hex: md5_hex(body),
         size: body.len() as u64,
+        catalog_checksum: md5_hex(body),
     };
     up.commit(proof).await
 }
@@ -197,6 +198,7 @@ async fn commit_refuses_a_proof_that_disagrees() {
     let proof = Verified {
         md5_hex: md5_hex(&body),
         size: P,
+        catalog_checksum: md5_hex(&body),
     };
     let err = up.commit(proof).await.unwrap_err();
     assert_eq!(err.kind(), "size_mismatch", "{err}");
@@ -210,6 +212,7 @@ async fn commit_refuses_a_proof_that_disagrees() {
     let proof = Verified {
         md5_hex: md5_hex(b"other"),
         size: 100,
+        catalog_checksum: md5_hex(&body),
     };
     let err = up.commit(proof).await.unwrap_err();
     assert_eq!(err.kind(), "md5_mismatch", "{err}");
@@ -222,6 +225,7 @@ async fn commit_refuses_a_proof_that_disagrees() {
     let proof = Verified {
         md5_hex: md5_hex(&body),
         size: P + 5,
+        catalog_checksum: md5_hex(&body),
     };
     assert_eq!(up.commit(proof).await.unwrap_err().kind(), "size_mismatch");
     assert_eq!(env.target.existing("t/short").await.unwrap(), None);
@@ -238,6 +242,7 @@ async fn bytes_beyond_the_announced_size_are_refused() {
     let proof = Verified {
         md5_hex: md5_hex(&body),
         size: 10,
+        catalog_checksum: md5_hex(&body),
     };
     assert!(up.commit(proof).await.is_err());
     assert_eq!(env.target.existing("t/over").await.unwrap(), None);

@@ -21,7 +21,8 @@ use super::{sidecar_key, S3Target};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub object_id: String,
-    /// The catalog MD5, lowercase hex.
+    /// The catalog checksum, lowercase: a plain MD5 in hex, or S3-style `<hex>-1` as some
+    /// records carry it. Stored as `css-md5`; the "already exported?" check compares it.
     pub md5_hex: String,
     pub region: String,
     pub object_type: String,
@@ -42,8 +43,11 @@ pub struct ExistingObject {
 /// size and MD5 computed over the stream equalled the catalog's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// MD5 of the streamed bytes, hex.
     pub md5_hex: String,
     pub size: u64,
+    /// The catalog checksum those bytes were verified against (as in [`ObjectMeta::md5_hex`]).
+    pub catalog_checksum: String,
 }
 
 /// A committed object.
@@ -234,11 +238,12 @@ impl Upload {
             });
         }
         if !verified
-            .md5_hex
+            .catalog_checksum
+            .trim()
             .eq_ignore_ascii_case(self.meta.md5_hex.trim())
         {
             return Err(S3Error::Md5Mismatch {
-                verified: verified.md5_hex.clone(),
+                verified: verified.catalog_checksum.clone(),
                 against: "catalog",
                 other: self.meta.md5_hex.clone(),
             });
