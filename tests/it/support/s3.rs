@@ -134,10 +134,20 @@ pub async fn read_back(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<St
     out
 }
 
-/// Multipart uploads still in progress (must be none after any run).
-pub async fn open_multipart_uploads(client: &aws_sdk_s3::Client, bucket: &str) -> usize {
-    match client.list_multipart_uploads().bucket(bucket).send().await {
-        Ok(r) => r.uploads().len(),
-        Err(e) => panic!("list multipart uploads: {e:?}"),
+impl S3Server {
+    /// Multipart uploads still in progress (must be none after any run). s3s-fs has no
+    /// ListMultipartUploads: its pending uploads are `.upload*` files in its root folder.
+    pub async fn open_multipart_uploads(&self, bucket: &str) -> usize {
+        match self.kind {
+            S3Kind::S3sFs => std::fs::read_dir(self._dir.path())
+                .expect("s3s-fs root")
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with(".upload"))
+                .count(),
+            S3Kind::Moto => match self.client().list_multipart_uploads().bucket(bucket).send().await {
+                Ok(r) => r.uploads().len(),
+                Err(e) => panic!("list multipart uploads: {e:?}"),
+            },
+        }
     }
 }
