@@ -156,17 +156,25 @@ impl Exporter {
             };
             let mut upload = self.s3.begin(key.clone(), meta(region, rec), rec.stored_bytes);
             let mut buf = vec![0u8; CHUNK];
-            let streamed: Result<EntryDigest, Step> = async {
+            let copied: Result<(), Step> = async {
                 loop {
                     let n = entry.read(&mut buf).await.map_err(Step::Zip)?;
                     if n == 0 {
-                        break;
+                        return Ok(());
                     }
                     upload.write(&buf[..n]).await.map_err(|e| Step::S3(error_chain(&e)))?;
                 }
-                entry.finish().await.map_err(Step::Zip)
             }
             .await;
+            // Only `finish` confirms the entry's own size and CRC-32 (and yields the MD5).
+            let streamed: Result<EntryDigest, Step> = match copied {
+                Ok(()) => entry.finish().await.map_err(Step::Zip),
+                Err(Step::S3(reason)) => match entry.skip().await {
+                    Ok(_) => Err(Step::S3(reason)),
+                    Err(e) => Err(Step::Zip(e)),
+                },
+                Err(zip) => Err(zip),
+            };
             match streamed {
                 Ok(d) => match self.settle(region, rec, &key, upload, d.size, d.md5).await {
                     Ok(()) => {
@@ -185,13 +193,9 @@ impl Exporter {
                     return out;
                 }
                 Err(Step::S3(reason)) => {
+                    // The entry was drained (and checked) above, so the zip goes on.
                     upload.abort().await;
                     out.rejected.insert(rec.id.clone(), Rejection::new("s3", reason));
-                    // The entry is half-read; drain it so the zip can go on.
-                    if let Err(e) = entry.skip().await {
-                        out.broken = Some(error_chain(&e));
-                        return out;
-                    }
                 }
             }
         }
