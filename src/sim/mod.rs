@@ -1,1 +1,4 @@
 //! TODO(sim)
+
+pub mod content;
+pub mod zip;
