@@ -51,7 +51,10 @@ pub struct Batcher {
 
 impl Batcher {
     pub fn new(limits: Limits) -> Self {
-        assert!(limits.max_objects > 0 && limits.max_bytes > 0, "limits are validated in config");
+        assert!(
+            limits.max_objects > 0 && limits.max_bytes > 0,
+            "limits are validated in config"
+        );
         Batcher {
             limits,
             open: Vec::new(),
@@ -78,8 +81,7 @@ impl Batcher {
         batch.bytes += rec.stored_bytes;
         batch.names.insert(rec.object_name.clone());
         batch.records.push(rec);
-        if batch.records.len() == self.limits.max_objects || batch.bytes == self.limits.max_bytes
-        {
+        if batch.records.len() == self.limits.max_objects || batch.bytes == self.limits.max_bytes {
             ready.push(Work::Bulk(self.open.remove(idx).records));
         }
         ready
@@ -134,14 +136,21 @@ mod tests {
 
     #[test]
     fn bounded_by_count_and_bytes_and_nothing_lost() {
-        let limits = Limits { max_objects: 3, max_bytes: 100 };
-        let recs: Vec<_> = (0..20).map(|i| rec(i, &format!("n{i}"), 10 + i as u64 * 3)).collect();
+        let limits = Limits {
+            max_objects: 3,
+            max_bytes: 100,
+        };
+        let recs: Vec<_> = (0..20)
+            .map(|i| rec(i, &format!("n{i}"), 10 + i as u64 * 3))
+            .collect();
         let mut want: Vec<String> = recs.iter().map(|r| r.id.clone()).collect();
         want.sort();
         let work = run(limits, recs);
         assert_eq!(ids(&work), want, "every record exactly once");
         for w in &work {
-            let Work::Bulk(r) = w else { panic!("no singles expected") };
+            let Work::Bulk(r) = w else {
+                panic!("no singles expected")
+            };
             assert!(!r.is_empty() && r.len() <= 3);
             assert!(r.iter().map(|r| r.stored_bytes).sum::<u64>() <= 100);
         }
@@ -149,8 +158,14 @@ mod tests {
 
     #[test]
     fn too_large_goes_single_and_exact_fit_emits() {
-        let limits = Limits { max_objects: 10, max_bytes: 100 };
-        let work = run(limits, vec![rec(1, "a", 101), rec(2, "b", 100), rec(3, "c", 0)]);
+        let limits = Limits {
+            max_objects: 10,
+            max_bytes: 100,
+        };
+        let work = run(
+            limits,
+            vec![rec(1, "a", 101), rec(2, "b", 100), rec(3, "c", 0)],
+        );
         assert_eq!(work[0], Work::Single(rec(1, "a", 101)));
         assert_eq!(work[1], Work::Bulk(vec![rec(2, "b", 100)]));
         assert_eq!(work[2], Work::Bulk(vec![rec(3, "c", 0)]));
@@ -158,8 +173,13 @@ mod tests {
 
     #[test]
     fn repeated_object_names_never_share_a_batch() {
-        let limits = Limits { max_objects: 100, max_bytes: 1 << 30 };
-        let recs: Vec<_> = (0..30).map(|i| rec(i, if i % 3 == 0 { "same" } else { "x" }, 1)).collect();
+        let limits = Limits {
+            max_objects: 100,
+            max_bytes: 1 << 30,
+        };
+        let recs: Vec<_> = (0..30)
+            .map(|i| rec(i, if i % 3 == 0 { "same" } else { "x" }, 1))
+            .collect();
         let work = run(limits, recs);
         assert_eq!(ids(&work).len(), 30);
         for w in &work {

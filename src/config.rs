@@ -74,8 +74,8 @@ impl Settings {
     /// Validates parsed arguments. `now` anchors relative times such as `CSS_SINCE=48h`.
     pub fn from_args(a: &SyncArgs, now: DateTime<Utc>) -> Result<Settings, ConfigError> {
         let t = &a.tuning;
-        let api_base = url::Url::parse(&a.css.api_base)
-            .map_err(|e| invalid("CSS_API_BASE", e.to_string()))?;
+        let api_base =
+            url::Url::parse(&a.css.api_base).map_err(|e| invalid("CSS_API_BASE", e.to_string()))?;
         if !matches!(api_base.scheme(), "http" | "https") {
             return Err(invalid("CSS_API_BASE", "must be an http(s) URL"));
         }
@@ -107,17 +107,19 @@ impl Settings {
             page_size: t.page_size,
         };
 
-        let bucket = a
-            .s3
-            .bucket
-            .clone()
-            .filter(|b| !b.trim().is_empty())
-            .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
+        let bucket =
+            a.s3.bucket
+                .clone()
+                .filter(|b| !b.trim().is_empty())
+                .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
         KeyTemplate::parse(&a.s3.key_template)
             .map_err(|e| invalid("S3_KEY_TEMPLATE", e.to_string()))?;
         let part_size = parse_bytes(&t.part_size).map_err(|r| invalid("S3_PART_SIZE", r))?;
         if part_size < MIN_PART_SIZE {
-            return Err(invalid("S3_PART_SIZE", "must be at least 5MiB (an S3 limit)"));
+            return Err(invalid(
+                "S3_PART_SIZE",
+                "must be at least 5MiB (an S3 limit)",
+            ));
         }
         let s3 = S3Settings {
             bucket,
@@ -189,10 +191,7 @@ impl Settings {
             batch_max_bytes,
             region_concurrency: at_least_one("CSS_REGION_CONCURRENCY", t.region_concurrency)?,
             jobs_per_region: at_least_one("CSS_JOBS_PER_REGION", t.jobs_per_region)?,
-            downloads_per_region: at_least_one(
-                "CSS_DOWNLOADS_PER_REGION",
-                t.downloads_per_region,
-            )?,
+            downloads_per_region: at_least_one("CSS_DOWNLOADS_PER_REGION", t.downloads_per_region)?,
             check_concurrency: at_least_one("S3_CHECK_CONCURRENCY", t.check_concurrency)?,
         };
         Ok(Settings {
@@ -307,8 +306,9 @@ pub fn parse_instant(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, St
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
     }
-    let ago = humantime::parse_duration(t)
-        .map_err(|_| format!("{t:?} is neither RFC 3339 (2026-11-01T00:00:00Z) nor a duration (48h)"))?;
+    let ago = humantime::parse_duration(t).map_err(|_| {
+        format!("{t:?} is neither RFC 3339 (2026-11-01T00:00:00Z) nor a duration (48h)")
+    })?;
     let ago = chrono::Duration::from_std(ago).map_err(|_| format!("{t:?} is too long ago"))?;
     now.checked_sub_signed(ago)
         .ok_or_else(|| format!("{t:?} is too long ago"))
@@ -374,7 +374,9 @@ mod tests {
             now() - chrono::Duration::hours(48)
         );
         assert_eq!(
-            parse_instant("2026-11-01T00:00:00Z", now()).unwrap().to_rfc3339(),
+            parse_instant("2026-11-01T00:00:00Z", now())
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-01T00:00:00+00:00"
         );
         assert!(parse_instant("yesterday-ish", now()).is_err());
@@ -388,7 +390,10 @@ mod tests {
         assert!(s.run.batch_max_bytes < MAX_ZIP_BYTES);
         assert!(s.s3.sidecar);
         assert_eq!(s.css.client_secret.expose(), "s3cr3t");
-        assert!(!format!("{s:?}").contains("s3cr3t"), "secret leaked in Debug");
+        assert!(
+            !format!("{s:?}").contains("s3cr3t"),
+            "secret leaked in Debug"
+        );
     }
 
     #[test]

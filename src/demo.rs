@@ -47,8 +47,16 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
     cfg.large_size = 12 << 20;
     cfg.prep_base_ms = 200;
     let sim = sim::serve(cfg, bind().await?).await?;
-    println!("css-sim:  {} ({} objects, regions us-east and uk)", sim.base_url(), sim.catalog_len());
-    println!("S3:       {} (s3s-fs over {})", s3_server.endpoint, dir.display());
+    println!(
+        "css-sim:  {} ({} objects, regions us-east and uk)",
+        sim.base_url(),
+        sim.catalog_len()
+    );
+    println!(
+        "S3:       {} (s3s-fs over {})",
+        s3_server.endpoint,
+        dir.display()
+    );
 
     let cli = Cli::try_parse_from([
         "css-sync",
@@ -84,24 +92,36 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
     let target = S3Target::from_client(client, settings.s3.clone())?;
 
     println!("\n== first run: everything is exported");
-    let first = crate::pipeline::run_with(settings.clone(), target.clone(), CancellationToken::new()).await?;
+    let first =
+        crate::pipeline::run_with(settings.clone(), target.clone(), CancellationToken::new())
+            .await?;
     print!("{}", first.to_text());
 
-    println!("\n== where the files landed ({}):", dir.join(BUCKET).display());
+    println!(
+        "\n== where the files landed ({}):",
+        dir.join(BUCKET).display()
+    );
     let mut files = Vec::new();
     list_files(&dir.join(BUCKET), &mut files)?;
     files.sort();
     for f in files.iter().take(6) {
         println!("  {}", f.strip_prefix(&dir).unwrap_or(f).display());
     }
-    println!("  … {} files in all (objects and their .metadata.json sidecars)", files.len());
+    println!(
+        "  … {} files in all (objects and their .metadata.json sidecars)",
+        files.len()
+    );
 
     println!("\n== second run: nothing to do, every object is already there");
     let second = crate::pipeline::run_with(settings, target, CancellationToken::new()).await?;
     let t = &second.totals;
     println!(
         "found {}, already present {}, exported {}, failed {} (exit code {})",
-        t.found, t.already_present, t.exported, t.failed, second.exit_code()
+        t.found,
+        t.already_present,
+        t.exported,
+        t.failed,
+        second.exit_code()
     );
 
     sim.shutdown().await?;

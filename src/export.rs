@@ -27,7 +27,10 @@ pub struct Rejection {
 
 impl Rejection {
     fn new(stage: &'static str, reason: impl Into<String>) -> Self {
-        Rejection { stage, reason: reason.into() }
+        Rejection {
+            stage,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -57,7 +60,12 @@ pub fn check(rec: &ObjectRecord, size: u64, md5: [u8; 16]) -> Check {
             Check::Mismatch(format!("md5 {got} differs from catalog {want}"))
         };
     }
-    let sum = rec.checksum.as_deref().unwrap_or("").trim().to_ascii_lowercase();
+    let sum = rec
+        .checksum
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if let Some(outer) = sum.strip_suffix("-1") {
         let of_md5 = hex::encode(Md5::digest(md5));
         return if outer == of_md5 {
@@ -132,7 +140,11 @@ impl Exporter {
             let rec = match by_name.get(name.as_slice()) {
                 Some(r) if !out.exported.contains(&r.id) => *r,
                 found => {
-                    let kind = if found.is_some() { "duplicate" } else { "unexpected_name" };
+                    let kind = if found.is_some() {
+                        "duplicate"
+                    } else {
+                        "unexpected_name"
+                    };
                     warn!(region, entry = %String::from_utf8_lossy(&name).escape_debug(), kind, "skipping zip entry");
                     reject_metric(kind);
                     out.unexpected_entries += 1;
@@ -154,7 +166,9 @@ impl Exporter {
                     continue;
                 }
             };
-            let mut upload = self.s3.begin(key.clone(), meta(region, rec), rec.stored_bytes);
+            let mut upload = self
+                .s3
+                .begin(key.clone(), meta(region, rec), rec.stored_bytes);
             let mut buf = vec![0u8; CHUNK];
             let copied: Result<(), Step> = async {
                 loop {
@@ -162,7 +176,10 @@ impl Exporter {
                     if n == 0 {
                         return Ok(());
                     }
-                    upload.write(&buf[..n]).await.map_err(|e| Step::S3(error_chain(&e)))?;
+                    upload
+                        .write(&buf[..n])
+                        .await
+                        .map_err(|e| Step::S3(error_chain(&e)))?;
                 }
             }
             .await;
@@ -188,14 +205,16 @@ impl Exporter {
                     upload.abort().await;
                     reject_metric(e.kind());
                     let reason = error_chain(&e);
-                    out.rejected.insert(rec.id.clone(), Rejection::new("zip", reason.clone()));
+                    out.rejected
+                        .insert(rec.id.clone(), Rejection::new("zip", reason.clone()));
                     out.broken = Some(reason);
                     return out;
                 }
                 Err(Step::S3(reason)) => {
                     // The entry was drained (and checked) above, so the zip goes on.
                     upload.abort().await;
-                    out.rejected.insert(rec.id.clone(), Rejection::new("s3", reason));
+                    out.rejected
+                        .insert(rec.id.clone(), Rejection::new("s3", reason));
                 }
             }
         }
@@ -207,12 +226,19 @@ impl Exporter {
     }
 
     /// Streams one object's bytes (a single-object download) into S3 and verifies them.
-    pub async fn export_single<R>(&self, region: &str, rec: &ObjectRecord, mut body: R) -> Result<(), Rejection>
+    pub async fn export_single<R>(
+        &self,
+        region: &str,
+        rec: &ObjectRecord,
+        mut body: R,
+    ) -> Result<(), Rejection>
     where
         R: AsyncRead + Send + Unpin,
     {
         let key = self.key(region, rec)?;
-        let mut upload = self.s3.begin(key.clone(), meta(region, rec), rec.stored_bytes);
+        let mut upload = self
+            .s3
+            .begin(key.clone(), meta(region, rec), rec.stored_bytes);
         let mut hasher = Md5::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; CHUNK];
@@ -230,7 +256,13 @@ impl Exporter {
             size += n as u64;
             if size > rec.stored_bytes {
                 upload.abort().await;
-                return Err(Rejection::new("verify", format!("download is larger than catalog storedBytes {}", rec.stored_bytes)));
+                return Err(Rejection::new(
+                    "verify",
+                    format!(
+                        "download is larger than catalog storedBytes {}",
+                        rec.stored_bytes
+                    ),
+                ));
             }
             hasher.update(&buf[..n]);
             if let Err(e) = upload.write(&buf[..n]).await {
@@ -238,7 +270,8 @@ impl Exporter {
                 return Err(Rejection::new("s3", error_chain(&e)));
             }
         }
-        self.settle(region, rec, &key, upload, size, hasher.finalize().into()).await
+        self.settle(region, rec, &key, upload, size, hasher.finalize().into())
+            .await
     }
 
     /// The gate: check, then sidecar, then complete; abort on anything else.
@@ -310,7 +343,11 @@ pub fn meta(region: &str, rec: &ObjectRecord) -> ObjectMeta {
 /// The catalog checksum normalised (trimmed, lowercase): what `css-md5` holds, and what the
 /// "already exported?" check compares.
 pub fn catalog_checksum(rec: &ObjectRecord) -> String {
-    rec.checksum.as_deref().unwrap_or("").trim().to_ascii_lowercase()
+    rec.checksum
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn reject_metric(kind: &str) {
@@ -346,9 +383,17 @@ mod tests {
         let bytes = b"hello";
         let md5: [u8; 16] = Md5::digest(bytes).into();
         let hexmd5 = hex::encode(md5);
-        assert_eq!(check(&rec(5, &hexmd5), 5, md5), Check::Match(hexmd5.clone()));
-        assert_eq!(check(&rec(5, &hexmd5.to_uppercase()), 5, md5), Check::Match(hexmd5.clone()));
-        assert!(matches!(check(&rec(6, &hexmd5), 5, md5), Check::Mismatch(r) if r.contains("size")));
+        assert_eq!(
+            check(&rec(5, &hexmd5), 5, md5),
+            Check::Match(hexmd5.clone())
+        );
+        assert_eq!(
+            check(&rec(5, &hexmd5.to_uppercase()), 5, md5),
+            Check::Match(hexmd5.clone())
+        );
+        assert!(
+            matches!(check(&rec(6, &hexmd5), 5, md5), Check::Mismatch(r) if r.contains("size"))
+        );
         let other = hex::encode(Md5::digest(b"hellp"));
         assert!(matches!(check(&rec(5, &other), 5, md5), Check::Mismatch(r) if r.contains("md5")));
     }
@@ -357,10 +402,15 @@ mod tests {
     fn single_part_etag_style_checksum_is_verified() {
         let md5: [u8; 16] = Md5::digest(b"abc").into();
         let etag = format!("{}-1", hex::encode(Md5::digest(md5)));
-        assert_eq!(check(&rec(3, &etag), 3, md5), Check::Match(hex::encode(md5)));
+        assert_eq!(
+            check(&rec(3, &etag), 3, md5),
+            Check::Match(hex::encode(md5))
+        );
         let wrong = format!("{}-1", hex::encode(Md5::digest(b"zzz")));
         assert!(matches!(check(&rec(3, &wrong), 3, md5), Check::Mismatch(_)));
-        assert!(matches!(check(&rec(3, "abc-7"), 3, md5), Check::Mismatch(r) if r.contains("cannot be verified")));
+        assert!(
+            matches!(check(&rec(3, "abc-7"), 3, md5), Check::Mismatch(r) if r.contains("cannot be verified"))
+        );
         assert!(matches!(check(&rec(3, ""), 3, md5), Check::Mismatch(_)));
     }
 }

@@ -4,9 +4,9 @@
 //! FAILED or PARTIAL_DONE mean for the objects — is the pipeline's business, not this
 //! module's.
 
-use crate::css::CssError;
 use crate::css::model::{JobState, JobStatus};
 use crate::css::CssClient;
+use crate::css::CssError;
 use crate::metrics as m;
 use rand::Rng;
 use std::time::{Duration, Instant};
@@ -48,7 +48,10 @@ pub async fn run(
             let outcome = match &end {
                 JobEnd::Ready { partial: false, .. } => "done",
                 JobEnd::Ready { partial: true, .. } => "partial_done",
-                JobEnd::Failed { state: JobState::Cancelled, .. } => "cancelled",
+                JobEnd::Failed {
+                    state: JobState::Cancelled,
+                    ..
+                } => "cancelled",
                 JobEnd::Failed { .. } => "failed",
                 JobEnd::TimedOut { .. } => "deadline",
             };
@@ -78,8 +81,14 @@ pub async fn run(
 fn settle(status: &JobStatus) -> Option<JobEnd> {
     let zip_name = status.zip_name.clone();
     match &status.status {
-        JobState::Done => Some(JobEnd::Ready { zip_name, partial: false }),
-        JobState::PartialDone => Some(JobEnd::Ready { zip_name, partial: true }),
+        JobState::Done => Some(JobEnd::Ready {
+            zip_name,
+            partial: false,
+        }),
+        JobState::PartialDone => Some(JobEnd::Ready {
+            zip_name,
+            partial: true,
+        }),
         s @ (JobState::Failed | JobState::Cancelled) => Some(JobEnd::Failed {
             zip_name,
             state: s.clone(),
@@ -99,15 +108,37 @@ mod tests {
     use super::*;
 
     fn st(s: JobState) -> JobStatus {
-        JobStatus { zip_name: "z.zip".into(), status: s, content: vec![] }
+        JobStatus {
+            zip_name: "z.zip".into(),
+            status: s,
+            content: vec![],
+        }
     }
 
     #[test]
     fn terminal_states_settle() {
-        assert_eq!(settle(&st(JobState::Done)), Some(JobEnd::Ready { zip_name: "z.zip".into(), partial: false }));
-        assert_eq!(settle(&st(JobState::PartialDone)), Some(JobEnd::Ready { zip_name: "z.zip".into(), partial: true }));
-        assert!(matches!(settle(&st(JobState::Failed)), Some(JobEnd::Failed { .. })));
-        assert!(matches!(settle(&st(JobState::Cancelled)), Some(JobEnd::Failed { .. })));
+        assert_eq!(
+            settle(&st(JobState::Done)),
+            Some(JobEnd::Ready {
+                zip_name: "z.zip".into(),
+                partial: false
+            })
+        );
+        assert_eq!(
+            settle(&st(JobState::PartialDone)),
+            Some(JobEnd::Ready {
+                zip_name: "z.zip".into(),
+                partial: true
+            })
+        );
+        assert!(matches!(
+            settle(&st(JobState::Failed)),
+            Some(JobEnd::Failed { .. })
+        ));
+        assert!(matches!(
+            settle(&st(JobState::Cancelled)),
+            Some(JobEnd::Failed { .. })
+        ));
         assert_eq!(settle(&st(JobState::InProgress)), None);
         assert_eq!(settle(&st(JobState::Other("QUEUED".into()))), None);
     }
@@ -116,7 +147,10 @@ mod tests {
     fn jitter_stays_within_twenty_percent() {
         for _ in 0..1000 {
             let d = jittered(Duration::from_secs(10));
-            assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(8) && d <= Duration::from_secs(12),
+                "{d:?}"
+            );
         }
     }
 }

@@ -60,7 +60,10 @@ pub async fn run_with(
     info!(regions = ?regions, "regions to sync");
     let ctx = Arc::new(Ctx {
         css,
-        exporter: Exporter { s3: s3.clone(), sidecar: settings.s3.sidecar },
+        exporter: Exporter {
+            s3: s3.clone(),
+            sidecar: settings.s3.sidecar,
+        },
         tally: Tally::default(),
         settings,
     });
@@ -200,9 +203,21 @@ struct Pending {
 /// One batch through bulk jobs until every object is exported or out of attempts.
 async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &Semaphore) {
     let run = &ctx.settings.run;
-    let poll = PollPolicy { interval: run.poll_interval, deadline: run.job_deadline };
+    let poll = PollPolicy {
+        interval: run.poll_interval,
+        deadline: run.job_deadline,
+    };
     let mut queue: VecDeque<Vec<Pending>> = VecDeque::new();
-    queue.push_back(records.into_iter().map(|rec| Pending { rec, attempts: 0, last: None }).collect());
+    queue.push_back(
+        records
+            .into_iter()
+            .map(|rec| Pending {
+                rec,
+                attempts: 0,
+                last: None,
+            })
+            .collect(),
+    );
     while let Some(batch) = queue.pop_front() {
         if batch.is_empty() {
             continue;
@@ -213,7 +228,8 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
                 let _permit = downloads.acquire().await;
                 match ctx.css.download_bulk(region, &zip_name).await {
                     Ok(body) => {
-                        let records: Vec<ObjectRecord> = batch.iter().map(|p| p.rec.clone()).collect();
+                        let records: Vec<ObjectRecord> =
+                            batch.iter().map(|p| p.rec.clone()).collect();
                         let out = ctx
                             .exporter
                             .export_zip(region, &records, body, unzip_limits(ctx))
@@ -233,7 +249,12 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
                             if out.exported.contains(&p.rec.id) {
                                 ctx.tally.exported(region, &p.rec);
                             } else {
-                                p.last = Some(out.rejected.get(&p.rec.id).cloned().unwrap_or_else(|| missing.clone()));
+                                p.last = Some(
+                                    out.rejected
+                                        .get(&p.rec.id)
+                                        .cloned()
+                                        .unwrap_or_else(|| missing.clone()),
+                                );
                                 retry.push(p);
                             }
                         }
@@ -252,11 +273,23 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
             }
             Ok(JobEnd::Failed { zip_name, state }) => batch
                 .into_iter()
-                .map(|p| Pending { last: Some(Rejection { stage: "job", reason: format!("bulk job {zip_name} ended {state:?}") }), ..p })
+                .map(|p| Pending {
+                    last: Some(Rejection {
+                        stage: "job",
+                        reason: format!("bulk job {zip_name} ended {state:?}"),
+                    }),
+                    ..p
+                })
                 .collect(),
             Ok(JobEnd::TimedOut { zip_name }) => batch
                 .into_iter()
-                .map(|p| Pending { last: Some(Rejection { stage: "job", reason: format!("bulk job {zip_name} not done within {:?}", poll.deadline) }), ..p })
+                .map(|p| Pending {
+                    last: Some(Rejection {
+                        stage: "job",
+                        reason: format!("bulk job {zip_name} not done within {:?}", poll.deadline),
+                    }),
+                    ..p
+                })
                 .collect(),
             Err(e) => charge_all(batch, "job", &e),
         };
@@ -270,13 +303,20 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
 
 /// One object too large for a zip, through single-object download.
 async fn single(ctx: &Ctx, region: &str, rec: ObjectRecord, downloads: &Semaphore) {
-    let mut p = Pending { rec, attempts: 0, last: None };
+    let mut p = Pending {
+        rec,
+        attempts: 0,
+        last: None,
+    };
     loop {
         let result = {
             let _permit = downloads.acquire().await;
             match ctx.css.download_object(region, &p.rec.id).await {
                 Ok(body) => ctx.exporter.export_single(region, &p.rec, body).await,
-                Err(e) => Err(Rejection { stage: "download", reason: crate::export::error_chain(&e) }),
+                Err(e) => Err(Rejection {
+                    stage: "download",
+                    reason: crate::export::error_chain(&e),
+                }),
             }
         };
         match result {
@@ -301,8 +341,16 @@ fn settle_attempts(ctx: &Ctx, region: &str, batch: Vec<Pending>) -> Vec<Pending>
             if p.attempts < max {
                 return Some(p);
             }
-            let last = p.last.unwrap_or(Rejection { stage: "unknown", reason: "no reason recorded".into() });
-            ctx.tally.failed(region, &p.rec, last.stage, &format!("{} (after {} attempts)", last.reason, p.attempts));
+            let last = p.last.unwrap_or(Rejection {
+                stage: "unknown",
+                reason: "no reason recorded".into(),
+            });
+            ctx.tally.failed(
+                region,
+                &p.rec,
+                last.stage,
+                &format!("{} (after {} attempts)", last.reason, p.attempts),
+            );
             None
         })
         .collect()
@@ -312,18 +360,28 @@ fn charge_all(batch: Vec<Pending>, stage: &'static str, e: &dyn std::error::Erro
     let reason = crate::export::error_chain(e);
     batch
         .into_iter()
-        .map(|p| Pending { last: Some(Rejection { stage, reason: reason.clone() }), ..p })
+        .map(|p| Pending {
+            last: Some(Rejection {
+                stage,
+                reason: reason.clone(),
+            }),
+            ..p
+        })
         .collect()
 }
 
 fn unzip_limits(ctx: &Ctx) -> crate::unzip::Limits {
     crate::unzip::Limits {
         max_entry_bytes: ctx.settings.run.batch_max_bytes,
-        max_entries: (ctx.settings.run.batch_max_objects as u32).saturating_mul(2).saturating_add(16),
+        max_entries: (ctx.settings.run.batch_max_objects as u32)
+            .saturating_mul(2)
+            .saturating_add(16),
         ..crate::unzip::Limits::default()
     }
 }
 
-fn tokio_stream_from<T: Send + 'static>(mut rx: mpsc::Receiver<T>) -> impl futures::Stream<Item = T> {
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: mpsc::Receiver<T>,
+) -> impl futures::Stream<Item = T> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

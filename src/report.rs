@@ -269,7 +269,11 @@ mod tests {
     #[test]
     fn counts_group_and_exit_codes() {
         let t = Tally::default();
-        let (a, b, c) = (rec("a", "voicemail", 10), rec("b", "voicemail", 20), rec("c", "callrecording", 5));
+        let (a, b, c) = (
+            rec("a", "voicemail", 10),
+            rec("b", "voicemail", 20),
+            rec("c", "callrecording", 5),
+        );
         for r in [&a, &b, &c] {
             t.found("uk", r);
         }
@@ -285,7 +289,9 @@ mod tests {
         let r = t.finish(vec!["uk".into()], vec![], false);
         assert_eq!((r.unaccounted, r.totals.failed), (0, 1));
         assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
-        assert!(r.to_text().contains("FAILED uk c \"c.mp3\" at verify: md5 mismatch"));
+        assert!(r
+            .to_text()
+            .contains("FAILED uk c \"c.mp3\" at verify: md5 mismatch"));
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["groups"][1]["type"], "voicemail");
         assert_eq!(json["groups"][1]["exported"], 1);
@@ -298,8 +304,16 @@ mod tests {
         t.found("us-east", &a);
         t.present("us-east", &a);
         assert_eq!(t.finish(vec![], vec![], false).exit_code(), exit::OK);
-        assert_eq!(t.finish(vec![], vec![], true).exit_code(), exit::INTERRUPTED);
+        assert_eq!(
+            t.finish(vec![], vec![], true).exit_code(),
+            exit::INTERRUPTED
+        );
         let empty = Tally::default();
-        assert_eq!(empty.finish(vec![], vec!["auth rejected".into()], false).exit_code(), exit::FATAL);
+        assert_eq!(
+            empty
+                .finish(vec![], vec!["auth rejected".into()], false)
+                .exit_code(),
+            exit::FATAL
+        );
     }
 }

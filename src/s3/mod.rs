@@ -249,7 +249,10 @@ impl S3Target {
     /// so an interrupted run leaves no multipart upload behind.
     pub async fn wait_for_aborts(&self) {
         self.aborts.close();
-        if tokio::time::timeout(ABORT_GRACE, self.aborts.wait()).await.is_err() {
+        if tokio::time::timeout(ABORT_GRACE, self.aborts.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!(
                 pending = self.aborts.len(),
                 "multipart aborts still pending at exit; a bucket lifecycle rule must clean them"

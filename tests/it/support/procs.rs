@@ -29,7 +29,9 @@ pub fn spawn_sim(args: &[&str]) -> Proc {
         .expect("spawn css-sim");
     let stdout = child.stdout.take().expect("sim stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read sim stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read sim stdout");
     let url = line
         .trim()
         .strip_prefix("listening on ")
@@ -49,7 +51,9 @@ pub struct SyncRun {
 
 impl SyncRun {
     pub fn total(&self, field: &str) -> u64 {
-        self.report["totals"][field].as_u64().unwrap_or_else(|| panic!("totals.{field} in {}", self.report))
+        self.report["totals"][field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("totals.{field} in {}", self.report))
     }
 
     /// The value of a Prometheus counter summed over all label sets.
@@ -64,13 +68,24 @@ impl SyncRun {
 }
 
 /// Runs `css-sync sync` against `sim` and `s3`, with the test's extra flags.
-pub async fn run_sync(sim: &Proc, s3: &super::s3::S3Server, bucket: &str, extra: &[&str]) -> SyncRun {
+pub async fn run_sync(
+    sim: &Proc,
+    s3: &super::s3::S3Server,
+    bucket: &str,
+    extra: &[&str],
+) -> SyncRun {
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
     let metrics = dir.path().join("metrics.prom");
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
         .arg("sync")
-        .args(["--api-base", &sim.url, "--bucket", bucket, "--force-path-style"])
+        .args([
+            "--api-base",
+            &sim.url,
+            "--bucket",
+            bucket,
+            "--force-path-style",
+        ])
         .args(["--poll-interval", "0.05", "--http-timeout", "20s"])
         .arg("--report")
         .arg(&report)

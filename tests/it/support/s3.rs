@@ -44,21 +44,32 @@ impl S3Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
         let (access_key, secret_key) = ("testkey".to_string(), "testsecret".to_string());
-        let child = match kind {
-            S3Kind::S3sFs => Command::new(std::env::var("S3S_FS_BIN").unwrap_or("s3s-fs".into()))
-                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-                .args(["--access-key", &access_key, "--secret-key", &secret_key])
-                .arg(dir.path()),
-            S3Kind::Moto => Command::new(std::env::var("MOTO_SERVER_BIN").unwrap_or("moto_server".into()))
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()]),
-        }
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {kind:?} (install it: see .ci/run): {e}"));
+        let mut cmd = match kind {
+            S3Kind::S3sFs => {
+                let mut c = Command::new(std::env::var("S3S_FS_BIN").unwrap_or("s3s-fs".into()));
+                c.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                    .args(["--access-key", &access_key, "--secret-key", &secret_key])
+                    .arg(dir.path());
+                c
+            }
+            S3Kind::Moto => {
+                let mut c =
+                    Command::new(std::env::var("MOTO_SERVER_BIN").unwrap_or("moto_server".into()));
+                c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                c
+            }
+        };
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {kind:?} (install it: see .ci/run): {e}"));
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "{kind:?} did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "{kind:?} did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         S3Server {
@@ -76,10 +87,20 @@ impl S3Server {
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(&self.endpoint)
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(&self.access_key, &self.secret_key, None, None, "test"))
+            .credentials_provider(Credentials::new(
+                &self.access_key,
+                &self.secret_key,
+                None,
+                None,
+                "test",
+            ))
             .force_path_style(true)
-            .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired)
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            )
+            .response_checksum_validation(
+                aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired,
+            )
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
@@ -107,15 +128,29 @@ pub struct Stored {
 /// Every object in the bucket: key → bytes' MD5, metadata. Sidecars keep their body.
 pub async fn read_back(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<String, Stored> {
     let mut out = BTreeMap::new();
-    let mut pages = client.list_objects_v2().bucket(bucket).into_paginator().send();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.expect("list objects");
         for obj in page.contents() {
             let key = obj.key().expect("key").to_string();
-            let got = client.get_object().bucket(bucket).key(&key).send().await.expect("get object");
+            let got = client
+                .get_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .expect("get object");
             let metadata: BTreeMap<String, String> = got
                 .metadata()
-                .map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                        .collect()
+                })
                 .unwrap_or_default();
             let content_type = got.content_type().map(str::to_string);
             let bytes = got.body.collect().await.expect("body").into_bytes();
@@ -144,7 +179,13 @@ impl S3Server {
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| n.starts_with(".upload"))
                 .count(),
-            S3Kind::Moto => match self.client().list_multipart_uploads().bucket(bucket).send().await {
+            S3Kind::Moto => match self
+                .client()
+                .list_multipart_uploads()
+                .bucket(bucket)
+                .send()
+                .await
+            {
                 Ok(r) => r.uploads().len(),
                 Err(e) => panic!("list multipart uploads: {e:?}"),
             },

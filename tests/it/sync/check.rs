@@ -16,39 +16,101 @@ pub fn available(catalog: &[Value]) -> Vec<Value> {
 }
 
 /// Asserts the bucket holds exactly `expected` (sim catalog records); returns key → id.
-pub async fn assert_bucket_matches(s3: &S3Server, bucket: &str, expected: &[Value]) -> BTreeMap<String, String> {
+pub async fn assert_bucket_matches(
+    s3: &S3Server,
+    bucket: &str,
+    expected: &[Value],
+) -> BTreeMap<String, String> {
     let stored = read_back(&s3.client(), bucket).await;
-    let want: BTreeMap<&str, &Value> = expected.iter().map(|o| (o["id"].as_str().expect("id"), o)).collect();
+    let want: BTreeMap<&str, &Value> = expected
+        .iter()
+        .map(|o| (o["id"].as_str().expect("id"), o))
+        .collect();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut sidecars = 0;
     for (key, obj) in &stored {
         if let Some(object_key) = key.strip_suffix(".metadata.json") {
             sidecars += 1;
-            assert!(stored.contains_key(object_key), "sidecar {key} without its object");
-            let record: Value = serde_json::from_slice(obj.body.as_deref().expect("sidecar body")).expect("sidecar JSON");
+            assert!(
+                stored.contains_key(object_key),
+                "sidecar {key} without its object"
+            );
+            let record: Value = serde_json::from_slice(obj.body.as_deref().expect("sidecar body"))
+                .expect("sidecar JSON");
             let id = record["id"].as_str().expect("sidecar id");
-            let rec = want.get(id).unwrap_or_else(|| panic!("sidecar {key} for unexpected id {id}"));
-            assert_eq!(record["objectName"], rec["objectName"], "sidecar record of {id}");
-            assert_eq!(record["tags"], rec["tags"], "sidecar keeps the tags of {id}");
+            let rec = want
+                .get(id)
+                .unwrap_or_else(|| panic!("sidecar {key} for unexpected id {id}"));
+            assert_eq!(
+                record["objectName"], rec["objectName"],
+                "sidecar record of {id}"
+            );
+            assert_eq!(
+                record["tags"], rec["tags"],
+                "sidecar keeps the tags of {id}"
+            );
             assert_eq!(record["checksum"], rec["checksum"]);
             continue;
         }
-        assert!(!key.starts_with('/') && !key.split('/').any(|s| s == ".." || s.is_empty()), "unsafe key {key:?}");
-        let id = obj.metadata.get("css-object-id").unwrap_or_else(|| panic!("{key}: no css-object-id metadata: {:?}", obj.metadata));
-        let rec = want.get(id.as_str()).unwrap_or_else(|| panic!("{key}: object {id} was not expected"));
-        assert!(seen.insert(id.clone(), key.clone()).is_none(), "object {id} stored twice");
+        assert!(
+            !key.starts_with('/') && !key.split('/').any(|s| s == ".." || s.is_empty()),
+            "unsafe key {key:?}"
+        );
+        let id = obj
+            .metadata
+            .get("css-object-id")
+            .unwrap_or_else(|| panic!("{key}: no css-object-id metadata: {:?}", obj.metadata));
+        let rec = want
+            .get(id.as_str())
+            .unwrap_or_else(|| panic!("{key}: object {id} was not expected"));
+        assert!(
+            seen.insert(id.clone(), key.clone()).is_none(),
+            "object {id} stored twice"
+        );
         assert!(key.contains(id.as_str()), "key {key} is unique per id");
-        assert_eq!(obj.size, rec["storedBytes"].as_u64().expect("storedBytes"), "{key}: size");
-        assert_eq!(obj.md5, rec["md5"].as_str().expect("md5"), "{key}: bytes differ from the catalog");
-        assert_eq!(obj.metadata.get("css-md5").map(String::as_str), rec["checksum"].as_str(), "{key}: css-md5");
-        assert_eq!(obj.metadata.get("css-region").map(String::as_str), rec["region"].as_str(), "{key}: css-region");
-        assert_eq!(obj.metadata.get("css-type").map(String::as_str), rec["type"].as_str(), "{key}: css-type");
-        assert_eq!(obj.metadata.get("css-created-time").map(String::as_str), rec["createdTime"].as_str(), "{key}: css-created-time");
-        assert_eq!(obj.content_type.as_deref(), rec["mimeType"].as_str(), "{key}: Content-Type");
+        assert_eq!(
+            obj.size,
+            rec["storedBytes"].as_u64().expect("storedBytes"),
+            "{key}: size"
+        );
+        assert_eq!(
+            obj.md5,
+            rec["md5"].as_str().expect("md5"),
+            "{key}: bytes differ from the catalog"
+        );
+        assert_eq!(
+            obj.metadata.get("css-md5").map(String::as_str),
+            rec["checksum"].as_str(),
+            "{key}: css-md5"
+        );
+        assert_eq!(
+            obj.metadata.get("css-region").map(String::as_str),
+            rec["region"].as_str(),
+            "{key}: css-region"
+        );
+        assert_eq!(
+            obj.metadata.get("css-type").map(String::as_str),
+            rec["type"].as_str(),
+            "{key}: css-type"
+        );
+        assert_eq!(
+            obj.metadata.get("css-created-time").map(String::as_str),
+            rec["createdTime"].as_str(),
+            "{key}: css-created-time"
+        );
+        assert_eq!(
+            obj.content_type.as_deref(),
+            rec["mimeType"].as_str(),
+            "{key}: Content-Type"
+        );
     }
     let missing: Vec<&&str> = want.keys().filter(|id| !seen.contains_key(**id)).collect();
     assert!(missing.is_empty(), "objects not in the bucket: {missing:?}");
     assert_eq!(sidecars, seen.len(), "one sidecar per object");
-    assert_eq!(s3.open_multipart_uploads(bucket).await, 0, "multipart uploads left open");
+    assert_eq!(
+        s3.open_multipart_uploads(bucket).await,
+        0,
+        "multipart uploads left open"
+    );
     seen.into_iter().map(|(id, key)| (key, id)).collect()
 }

@@ -39,7 +39,13 @@ fn edge_catalog() -> Vec<Value> {
         record("e0000000-0000-4000-8000-000000000008", "uk", cr, "same-name.mp3", 1000),
         record("e0000000-0000-4000-8000-000000000009", "uk", cr, "same-name.mp3", 2000),
     ];
-    let mut revoked = record("e0000000-0000-4000-8000-00000000000a", "uk", cr, "revoked.mp3", 10);
+    let mut revoked = record(
+        "e0000000-0000-4000-8000-00000000000a",
+        "uk",
+        cr,
+        "revoked.mp3",
+        10,
+    );
     revoked["objectState"] = json!("REVOKED");
     v.push(revoked);
     v
@@ -62,30 +68,66 @@ async fn full_sync_then_noop_rerun(kind: S3Kind) {
     let expected = available(&sim_catalog(&sim).await);
     assert_eq!(expected.len(), 10, "the REVOKED object is not selected");
 
-    let run = run_sync(&sim, &s3, "lake", &["--part-size", "5MiB", "--batch-max-objects", "4"]).await;
+    let run = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &["--part-size", "5MiB", "--batch-max-objects", "4"],
+    )
+    .await;
     assert_eq!(run.code, 0, "first run failed:\n{}", run.stderr);
     let keys = assert_bucket_matches(&s3, "lake", &expected).await;
-    assert!(keys.keys().any(|k| k.starts_with("region=uk/type=voicemail/date=2026-11-20/")), "{keys:?}");
+    assert!(
+        keys.keys()
+            .any(|k| k.starts_with("region=uk/type=voicemail/date=2026-11-20/")),
+        "{keys:?}"
+    );
     assert_eq!(run.total("found"), 10);
     assert_eq!(run.total("exported"), 10);
     assert_eq!(run.total("failed"), 0);
-    let bytes: u64 = expected.iter().map(|o| o["storedBytes"].as_u64().unwrap()).sum();
+    let bytes: u64 = expected
+        .iter()
+        .map(|o| o["storedBytes"].as_u64().unwrap())
+        .sum();
     assert_eq!(run.total("bytes_exported"), bytes);
-    assert_eq!(run.metric_sum("css_sync_objects_exported_total"), 10.0, "{}", run.metrics);
-    assert_eq!(run.metric_sum("css_sync_exported_bytes_total"), bytes as f64);
-    assert!(run.metric_sum("css_sync_bulk_jobs_started_total") >= 3.0, "4 objects per job at most");
+    assert_eq!(
+        run.metric_sum("css_sync_objects_exported_total"),
+        10.0,
+        "{}",
+        run.metrics
+    );
+    assert_eq!(
+        run.metric_sum("css_sync_exported_bytes_total"),
+        bytes as f64
+    );
+    assert!(
+        run.metric_sum("css_sync_bulk_jobs_started_total") >= 3.0,
+        "4 objects per job at most"
+    );
 
     let before = sim_requests(&sim).await.len();
-    let again = run_sync(&sim, &s3, "lake", &["--part-size", "5MiB", "--batch-max-objects", "4"]).await;
+    let again = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &["--part-size", "5MiB", "--batch-max-objects", "4"],
+    )
+    .await;
     assert_eq!(again.code, 0, "re-run failed:\n{}", again.stderr);
     assert_eq!(again.total("already_present"), 10);
     assert_eq!(again.total("exported"), 0);
     let rerun_requests = &sim_requests(&sim).await[before..];
     assert!(
-        !rerun_requests.iter().any(|r| r["path"].as_str().unwrap_or("").contains("/bulk/")),
+        !rerun_requests
+            .iter()
+            .any(|r| r["path"].as_str().unwrap_or("").contains("/bulk/")),
         "the re-run must not touch bulk downloads: {rerun_requests:?}"
     );
-    assert_eq!(assert_bucket_matches(&s3, "lake", &expected).await, keys, "re-run changed the bucket");
+    assert_eq!(
+        assert_bucket_matches(&s3, "lake", &expected).await,
+        keys,
+        "re-run changed the bucket"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

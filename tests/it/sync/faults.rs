@@ -12,45 +12,125 @@ use serde_json::Value;
 use std::time::Duration;
 
 async fn faults_fired(sim: &Proc) -> Value {
-    reqwest::get(format!("{}/_sim/faults", sim.url)).await.unwrap().json().await.unwrap()
+    reqwest::get(format!("{}/_sim/faults", sim.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_transient_fault_at_once_still_lands_every_object_intact() {
     let sim = spawn_sim(&[
-        "--seed", "5", "--objects", "48", "--max-object-size", "400KB", "--prep-base-ms", "0",
-        "--prep-rate", "0", "--retry-after", "1", "--hostile-names", "3",
-        "--fault-429-count", "3", "--fault-500-count", "2", "--fault-503-count", "2",
-        "--fault-reset-count", "2", "--fault-truncate-count", "1", "--fault-corrupt-count", "2",
-        "--fault-partial-count", "1", "--fault-failed-count", "1", "--fault-cancel-count", "1",
-        "--fault-duplicate-count", "1",
+        "--seed",
+        "5",
+        "--objects",
+        "48",
+        "--max-object-size",
+        "400KB",
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+        "--retry-after",
+        "1",
+        "--hostile-names",
+        "3",
+        "--fault-429-count",
+        "3",
+        "--fault-500-count",
+        "2",
+        "--fault-503-count",
+        "2",
+        "--fault-reset-count",
+        "2",
+        "--fault-truncate-count",
+        "1",
+        "--fault-corrupt-count",
+        "2",
+        "--fault-partial-count",
+        "1",
+        "--fault-failed-count",
+        "1",
+        "--fault-cancel-count",
+        "1",
+        "--fault-duplicate-count",
+        "1",
     ]);
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let catalog = sim_catalog(&sim).await;
     let expected = available(&catalog);
-    assert!(expected.iter().any(|o| o["objectName"].as_str().unwrap().contains("..")), "hostile names present");
+    assert!(
+        expected
+            .iter()
+            .any(|o| o["objectName"].as_str().unwrap().contains("..")),
+        "hostile names present"
+    );
 
-    let run = run_sync(&sim, &s3, "lake", &["--batch-max-objects", "6", "--object-attempts", "6"]).await;
+    let run = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &["--batch-max-objects", "6", "--object-attempts", "6"],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.total("exported"), expected.len() as u64);
     assert_bucket_matches(&s3, "lake", &expected).await;
 
     let fired = faults_fired(&sim).await;
-    for fault in ["429", "500", "503", "reset", "truncate", "corrupt", "partial", "failed", "cancel", "duplicate"] {
-        assert!(fired[fault].as_u64().unwrap_or(0) > 0, "fault {fault} never fired: {fired}");
+    for fault in [
+        "429",
+        "500",
+        "503",
+        "reset",
+        "truncate",
+        "corrupt",
+        "partial",
+        "failed",
+        "cancel",
+        "duplicate",
+    ] {
+        assert!(
+            fired[fault].as_u64().unwrap_or(0) > 0,
+            "fault {fault} never fired: {fired}"
+        );
     }
-    let statuses: Vec<u64> = sim_requests(&sim).await.iter().filter_map(|r| r["status"].as_u64()).collect();
+    let statuses: Vec<u64> = sim_requests(&sim)
+        .await
+        .iter()
+        .filter_map(|r| r["status"].as_u64())
+        .collect();
     assert!(statuses.contains(&429) && statuses.contains(&503));
-    assert!(run.metric_sum("css_sync_zip_entries_rejected_total") >= 2.0, "{}", run.metrics);
-    assert!(run.metric_sum("css_sync_css_retries_total") >= 3.0, "{}", run.metrics);
+    assert!(
+        run.metric_sum("css_sync_zip_entries_rejected_total") >= 2.0,
+        "{}",
+        run.metrics
+    );
+    assert!(
+        run.metric_sum("css_sync_css_retries_total") >= 3.0,
+        "{}",
+        run.metrics
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poison_object_is_isolated_and_reported_while_the_rest_lands() {
     let sim = spawn_sim(&[
-        "--seed", "9", "--objects", "30", "--max-object-size", "200KB", "--prep-base-ms", "0",
-        "--prep-rate", "0", "--fault-poison-count", "1",
+        "--seed",
+        "9",
+        "--objects",
+        "30",
+        "--max-object-size",
+        "200KB",
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+        "--fault-poison-count",
+        "1",
     ]);
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
@@ -58,9 +138,18 @@ async fn a_poison_object_is_isolated_and_reported_while_the_rest_lands() {
     let poison: Vec<&Value> = catalog.iter().filter(|o| o["poison"] == true).collect();
     assert_eq!(poison.len(), 1);
     let poison_id = poison[0]["id"].as_str().unwrap();
-    let healthy: Vec<Value> = available(&catalog).into_iter().filter(|o| o["id"] != poison_id).collect();
+    let healthy: Vec<Value> = available(&catalog)
+        .into_iter()
+        .filter(|o| o["id"] != poison_id)
+        .collect();
 
-    let run = run_sync(&sim, &s3, "lake", &["--batch-max-objects", "8", "--object-attempts", "2"]).await;
+    let run = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &["--batch-max-objects", "8", "--object-attempts", "2"],
+    )
+    .await;
     assert_eq!(run.code, 1, "some objects failed → exit 1\n{}", run.stderr);
     let failed = run.report["failed"].as_array().unwrap();
     assert_eq!(failed.len(), 1, "{failed:?}");
@@ -68,14 +157,27 @@ async fn a_poison_object_is_isolated_and_reported_while_the_rest_lands() {
     assert_eq!(failed[0]["stage"], "job");
     assert_eq!(run.total("exported"), healthy.len() as u64);
     assert_bucket_matches(&s3, "lake", &healthy).await;
-    assert!(run.stderr.contains(poison_id), "the human report names the failed object");
+    assert!(
+        run.stderr.contains(poison_id),
+        "the human report names the failed object"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stuck_job_is_cancelled_at_its_deadline_and_retried() {
     let sim = spawn_sim(&[
-        "--seed", "3", "--objects", "10", "--max-object-size", "100KB", "--prep-base-ms", "0",
-        "--prep-rate", "0", "--fault-stuck-count", "1",
+        "--seed",
+        "3",
+        "--objects",
+        "10",
+        "--max-object-size",
+        "100KB",
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+        "--fault-stuck-count",
+        "1",
     ]);
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
@@ -83,7 +185,16 @@ async fn a_stuck_job_is_cancelled_at_its_deadline_and_retried() {
     let run = run_sync(&sim, &s3, "lake", &["--job-deadline", "2s"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_bucket_matches(&s3, "lake", &expected).await;
-    let cancels = sim_requests(&sim).await.iter().filter(|r| r["path"].as_str().unwrap_or("").contains("/bulk/download/cancel/")).count();
+    let cancels = sim_requests(&sim)
+        .await
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/bulk/download/cancel/")
+        })
+        .count();
     assert_eq!(cancels, 1, "the stuck job was cancelled");
 }
 
@@ -95,11 +206,33 @@ async fn sigterm_aborts_multipart_uploads_in_flight() {
         "id": "f0000000-0000-4000-8000-000000000001", "region": "us-east", "type": "callrecording",
         "objectName": "slow.mp3", "storedBytes": 60_000_000, "createdTime": "2026-11-20T10:00:00"
     }]).to_string()).unwrap();
-    let sim = spawn_sim(&["--catalog", catalog.to_str().unwrap(), "--prep-base-ms", "0", "--prep-rate", "0", "--bandwidth", "6MB", "--regions", "us-east"]);
+    let sim = spawn_sim(&[
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+        "--bandwidth",
+        "6MB",
+        "--regions",
+        "us-east",
+    ]);
     let s3 = S3Server::start(S3Kind::Moto);
     s3.create_bucket("lake").await;
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
-        .args(["sync", "--api-base", &sim.url, "--bucket", "lake", "--force-path-style", "--poll-interval", "0.1", "--part-size", "5MiB"])
+        .args([
+            "sync",
+            "--api-base",
+            &sim.url,
+            "--bucket",
+            "lake",
+            "--force-path-style",
+            "--poll-interval",
+            "0.1",
+            "--part-size",
+            "5MiB",
+        ])
         .env("CSS_CLIENT_ID", "demo-client")
         .env("CSS_CLIENT_SECRET", "demo-secret")
         .env("AWS_ENDPOINT_URL", &s3.endpoint)
@@ -113,18 +246,40 @@ async fn sigterm_aborts_multipart_uploads_in_flight() {
     let client = s3.client();
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let open = client.list_multipart_uploads().bucket("lake").send().await.unwrap();
+        let open = client
+            .list_multipart_uploads()
+            .bucket("lake")
+            .send()
+            .await
+            .unwrap();
         if !open.uploads().is_empty() {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "no multipart upload started");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no multipart upload started"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("exits promptly").unwrap();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits promptly")
+        .unwrap();
     assert_eq!(status.code(), Some(130));
-    assert_eq!(s3.open_multipart_uploads("lake").await, 0, "the upload in flight was aborted");
-    assert!(read_back(&client, "lake").await.is_empty(), "nothing half-written is visible");
+    assert_eq!(
+        s3.open_multipart_uploads("lake").await,
+        0,
+        "the upload in flight was aborted"
+    );
+    assert!(
+        read_back(&client, "lake").await.is_empty(),
+        "nothing half-written is visible"
+    );
 }

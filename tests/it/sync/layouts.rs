@@ -8,15 +8,29 @@ use crate::support::s3::{S3Kind, S3Server};
 
 async fn sync_with_layout(layout: &str, extra_sim: &[&str]) {
     let mut args = vec![
-        "--seed", "11", "--objects", "24", "--max-object-size", "600KB", "--prep-base-ms", "0",
-        "--prep-rate", "0", "--zip-layout", layout,
+        "--seed",
+        "11",
+        "--objects",
+        "24",
+        "--max-object-size",
+        "600KB",
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+        "--zip-layout",
+        layout,
     ];
     args.extend_from_slice(extra_sim);
     let sim = spawn_sim(&args);
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let expected = available(&sim_catalog(&sim).await);
-    assert!(expected.len() >= 15, "catalog too small: {}", expected.len());
+    assert!(
+        expected.len() >= 15,
+        "catalog too small: {}",
+        expected.len()
+    );
     let run = run_sync(&sim, &s3, "lake", &["--batch-max-objects", "7"]).await;
     assert_eq!(run.code, 0, "layout {layout}:\n{}", run.stderr);
     assert_eq!(run.total("exported"), expected.len() as u64);

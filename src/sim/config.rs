@@ -1,0 +1,376 @@
+//! css-sim's configuration: every command-line flag (clap `Args`, so `css-sync demo` can
+//! `#[command(flatten)]` it), its environment variable and its default, plus the small parsers
+//! for sizes (`300MB`), type mixes (`callrecording:3,voicemail`) and times. It only describes
+//! and validates settings; it never opens sockets, generates data or keeps state.
+
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+
+/// The regions the OpenAPI spec's server enum lists; any of them serves region discovery.
+pub const SPEC_REGIONS: [&str; 5] = ["us-west", "us-east", "uk", "ap", "ca"];
+
+/// The object types css-sim can generate (`--types`).
+pub const KNOWN_TYPES: [&str; 6] = [
+    "callrecording",
+    "callcenterrecording",
+    "screenrecording",
+    "voicemail",
+    "transcription",
+    "callcentervoicemail",
+];
+
+/// Shape of the start / single-status / cancel answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ResponseShape {
+    /// `{"zipName":…,"status":…}` as in the bulk download guide.
+    Object,
+    /// `[{"zipName":…,"status":…}]` as in the OpenAPI spec (array of downloadContentStatus).
+    Array,
+}
+
+/// css-sim: a fault-injecting stand-in for 8x8 Cloud Storage Service (CSS) v3.
+#[derive(Args, Clone, Debug)]
+pub struct SimConfig {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "CSS_SIM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// OAuth client id accepted by POST /oauth/v2/token (Basic auth user name).
+    #[arg(long, env = "CSS_CLIENT_ID", default_value = "demo-client")]
+    pub client_id: String,
+    /// OAuth client secret accepted by POST /oauth/v2/token (Basic auth password).
+    #[arg(long, env = "CSS_CLIENT_SECRET", default_value = "demo-secret")]
+    pub client_secret: String,
+    /// Lifetime of an access token in seconds (answered as expires_in = ttl - 1, like "1799").
+    #[arg(long, env = "CSS_SIM_TOKEN_TTL", default_value_t = 1800)]
+    pub token_ttl: u64,
+    /// The account's regions, answered by GET …/regions; objects are spread over them.
+    #[arg(
+        long,
+        env = "CSS_SIM_REGIONS",
+        value_delimiter = ',',
+        default_value = "us-east,uk"
+    )]
+    pub regions: Vec<String>,
+    /// Seed for the catalog, the content bytes, zip names and every fault decision.
+    #[arg(long, env = "CSS_SIM_SEED", default_value_t = 1)]
+    pub seed: u64,
+    /// Number of generated catalog records (all regions, all states; --large-objects come on top).
+    #[arg(long, env = "CSS_SIM_OBJECTS", default_value_t = 200)]
+    pub objects: u64,
+    /// Object types to generate, each with an optional weight: `callrecording:3,voicemail`.
+    /// Known: callrecording, callcenterrecording, screenrecording, voicemail, transcription,
+    /// callcentervoicemail. Counts are split by weight (largest remainder), then evenly over
+    /// the regions in order.
+    #[arg(
+        long,
+        env = "CSS_SIM_TYPES",
+        default_value = "callrecording,callcenterrecording,screenrecording,voicemail,transcription"
+    )]
+    pub types: String,
+    /// Extra very large screenrecording objects (AVAILABLE, spread over regions).
+    #[arg(long, env = "CSS_SIM_LARGE_OBJECTS", default_value_t = 0)]
+    pub large_objects: u64,
+    /// Size of each --large-objects object (e.g. 300MB, 1GiB).
+    #[arg(long, env = "CSS_SIM_LARGE_SIZE", default_value = "300MB", value_parser = parse_size)]
+    pub large_size: u64,
+    /// Cap on every object's size (e.g. 64KB for quick tests).
+    #[arg(long, env = "CSS_SIM_MAX_OBJECT_SIZE", value_parser = parse_size)]
+    pub max_object_size: Option<u64>,
+    /// createdTime is spread over this many days before --now.
+    #[arg(long, env = "CSS_SIM_WINDOW_DAYS", default_value_t = 30.0)]
+    pub window_days: f64,
+    /// End of the createdTime window: epoch milliseconds or `2024-10-01T00:00:00` (UTC).
+    /// Default: the current time (catalog then differs between runs; pin it for tests).
+    #[arg(long, env = "CSS_SIM_NOW", value_parser = parse_time_ms)]
+    pub now: Option<i64>,
+    /// Share (0..1) of generated records that are not AVAILABLE (PENDING/REVOKED/DELETED/FAILED).
+    #[arg(long, env = "CSS_SIM_UNAVAILABLE_SHARE", default_value_t = 0.05)]
+    pub unavailable_share: f64,
+    /// Load the catalog from a JSON array of records (each with a `region` field) instead of
+    /// generating it. Content is still generated from (seed, id) with the record's storedBytes,
+    /// and the file's checksum is replaced by the generated content's MD5.
+    #[arg(long, env = "CSS_SIM_CATALOG")]
+    pub catalog: Option<std::path::PathBuf>,
+    /// Give N AVAILABLE objects hostile objectNames (`../x.mp3`, `/abs/x.mp3`, `a\b.mp3`, …);
+    /// zips carry them under those names.
+    #[arg(long, env = "CSS_SIM_HOSTILE_NAMES", default_value_t = 0)]
+    pub hostile_names: u64,
+    /// Largest accepted `limit` on GET …/objects (the spec: "between 1 and 100").
+    #[arg(long, env = "CSS_SIM_MAX_PAGE_SIZE", default_value_t = 100)]
+    pub max_page_size: u64,
+    /// Most object ids accepted by one POST …/bulk/download/start (undocumented by 8x8).
+    #[arg(long, env = "CSS_SIM_MAX_BATCH_OBJECTS", default_value_t = 1000)]
+    pub max_batch_objects: usize,
+    /// Largest accepted sum of storedBytes per bulk job (the spec: "limit … is 2 GB").
+    #[arg(long, env = "CSS_SIM_MAX_ZIP_BYTES", default_value = "2147483648", value_parser = parse_size)]
+    pub max_zip_bytes: u64,
+    /// Shape of start, single status and cancel answers: `object` (guide) or `array` (spec).
+    #[arg(
+        long,
+        env = "CSS_SIM_START_RESPONSE",
+        value_enum,
+        default_value = "object"
+    )]
+    pub start_response: ResponseShape,
+    /// Zip layout of bulk downloads: java (as java.util.zip writes it, the default), stored,
+    /// stored-descriptor, zip64.
+    #[arg(long, env = "CSS_SIM_ZIP_LAYOUT", default_value = "java")]
+    pub zip_layout: String,
+    /// Fixed part of a bulk job's preparation, in ms; the job is NOT_STARTED during it.
+    #[arg(long, env = "CSS_SIM_PREP_BASE_MS", default_value_t = 1000)]
+    pub prep_base_ms: u64,
+    /// Preparation speed in bytes/s (e.g. 50MB); the job is IN_PROGRESS for bytes / rate.
+    /// 0 = instant.
+    #[arg(long, env = "CSS_SIM_PREP_RATE", default_value = "100MB", value_parser = parse_size)]
+    pub prep_rate: u64,
+    /// Cap on each download body's speed in bytes/s (e.g. 5MB); 0 = unlimited.
+    #[arg(long, env = "CSS_SIM_BANDWIDTH", default_value = "0", value_parser = parse_size)]
+    pub bandwidth: u64,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Fault injection. Each fault has a rate (0..1, decided deterministically from --seed and the
+/// occurrence number) and an optional count: only the first COUNT hits fire. A count given
+/// without a rate means rate 1, i.e. "the first COUNT eligible occurrences".
+#[derive(Args, Clone, Debug, Default)]
+pub struct FaultArgs {
+    /// Share of API requests (token + storage) answered 429 with Retry-After.
+    #[arg(long, env = "CSS_SIM_FAULT_429_RATE", default_value_t = 0.0)]
+    pub fault_429_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_429_COUNT")]
+    pub fault_429_count: Option<u64>,
+    /// Retry-After seconds sent with 429 and 503.
+    #[arg(long, env = "CSS_SIM_RETRY_AFTER", default_value_t = 1)]
+    pub retry_after: u64,
+    /// Share of API requests answered 500.
+    #[arg(long, env = "CSS_SIM_FAULT_500_RATE", default_value_t = 0.0)]
+    pub fault_500_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_500_COUNT")]
+    pub fault_500_count: Option<u64>,
+    /// Share of API requests answered 503 (with Retry-After).
+    #[arg(long, env = "CSS_SIM_FAULT_503_RATE", default_value_t = 0.0)]
+    pub fault_503_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_503_COUNT")]
+    pub fault_503_count: Option<u64>,
+    /// Endpoints the 429/500/503 faults apply to: token, regions, objects, object, content,
+    /// start, status, cancel, download (default: all).
+    #[arg(long, env = "CSS_SIM_FAULT_SCOPE", value_delimiter = ',')]
+    pub fault_scope: Vec<String>,
+    /// Share of download bodies (zip or content) cut by a connection reset part-way.
+    #[arg(long, env = "CSS_SIM_FAULT_RESET_RATE", default_value_t = 0.0)]
+    pub fault_reset_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_RESET_COUNT")]
+    pub fault_reset_count: Option<u64>,
+    /// Share of jobs whose zip is truncated: it ends cleanly (Content-Length matches) but early.
+    #[arg(long, env = "CSS_SIM_FAULT_TRUNCATE_RATE", default_value_t = 0.0)]
+    pub fault_truncate_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_TRUNCATE_COUNT")]
+    pub fault_truncate_count: Option<u64>,
+    /// Share of jobs with one entry whose bytes don't match the catalog MD5 (CRC consistent).
+    #[arg(long, env = "CSS_SIM_FAULT_CORRUPT_RATE", default_value_t = 0.0)]
+    pub fault_corrupt_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_CORRUPT_COUNT")]
+    pub fault_corrupt_count: Option<u64>,
+    /// Share of jobs (2+ objects) ending PARTIAL_DONE, their zip lacking some entries.
+    #[arg(long, env = "CSS_SIM_FAULT_PARTIAL_RATE", default_value_t = 0.0)]
+    pub fault_partial_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_PARTIAL_COUNT")]
+    pub fault_partial_count: Option<u64>,
+    /// Share of jobs ending FAILED.
+    #[arg(long, env = "CSS_SIM_FAULT_FAILED_RATE", default_value_t = 0.0)]
+    pub fault_failed_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_FAILED_COUNT")]
+    pub fault_failed_count: Option<u64>,
+    /// Share of jobs stuck IN_PROGRESS forever.
+    #[arg(long, env = "CSS_SIM_FAULT_STUCK_RATE", default_value_t = 0.0)]
+    pub fault_stuck_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_STUCK_COUNT")]
+    pub fault_stuck_count: Option<u64>,
+    /// Share of jobs ending CANCELLED without anyone asking.
+    #[arg(long, env = "CSS_SIM_FAULT_CANCEL_RATE", default_value_t = 0.0)]
+    pub fault_cancel_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_CANCEL_COUNT")]
+    pub fault_cancel_count: Option<u64>,
+    /// Share of jobs whose zip repeats one objectName at the end with different (wrong) bytes.
+    #[arg(long, env = "CSS_SIM_FAULT_DUPLICATE_RATE", default_value_t = 0.0)]
+    pub fault_duplicate_rate: f64,
+    /// Fire at most this many times; given alone, the first N occurrences.
+    #[arg(long, env = "CSS_SIM_FAULT_DUPLICATE_COUNT")]
+    pub fault_duplicate_count: Option<u64>,
+    /// Object ids that make any job containing them FAILED.
+    #[arg(long, env = "CSS_SIM_FAULT_POISON_IDS", value_delimiter = ',')]
+    pub fault_poison_ids: Vec<String>,
+    /// Pick N AVAILABLE objects as poison too (marked `"poison": true` in /_sim/catalog).
+    #[arg(long, env = "CSS_SIM_FAULT_POISON_COUNT", default_value_t = 0)]
+    pub fault_poison_count: u64,
+}
+
+impl SimConfig {
+    /// Defaults for in-process use (the demo, unit tests): all defaults, port 0.
+    pub fn for_tests() -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct P {
+            #[command(flatten)]
+            c: SimConfig,
+        }
+        let mut c = P::parse_from(["css-sim"]).c;
+        c.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        c
+    }
+
+    /// Cross-field checks clap cannot express. Returns a readable message.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.regions.is_empty() || self.regions.iter().any(|r| r.trim().is_empty()) {
+            return Err("--regions must list at least one non-empty region".into());
+        }
+        if !(0.0..=1.0).contains(&self.unavailable_share) {
+            return Err("--unavailable-share must be between 0 and 1".into());
+        }
+        if self.max_page_size == 0 {
+            return Err("--max-page-size must be at least 1".into());
+        }
+        if self.window_days.is_nan() || self.window_days < 0.0 {
+            return Err("--window-days must be >= 0".into());
+        }
+        self.zip_layout
+            .parse::<super::zip::ZipLayout>()
+            .map_err(|e| format!("--zip-layout: {e:?}"))?;
+        parse_types(&self.types)?;
+        let f = &self.faults;
+        for (name, rate) in [
+            ("429", f.fault_429_rate),
+            ("500", f.fault_500_rate),
+            ("503", f.fault_503_rate),
+            ("reset", f.fault_reset_rate),
+            ("truncate", f.fault_truncate_rate),
+            ("corrupt", f.fault_corrupt_rate),
+            ("partial", f.fault_partial_rate),
+            ("failed", f.fault_failed_rate),
+            ("stuck", f.fault_stuck_rate),
+            ("cancel", f.fault_cancel_rate),
+            ("duplicate", f.fault_duplicate_rate),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(format!("--fault-{name}-rate must be between 0 and 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `callrecording:3,voicemail` → [("callrecording",3),("voicemail",1)].
+pub fn parse_types(s: &str) -> Result<Vec<(String, u64)>, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, weight) = match part.split_once(':') {
+            Some((n, w)) => (
+                n.trim(),
+                w.trim()
+                    .parse::<u64>()
+                    .map_err(|_| format!("--types: weight {w:?} of {n:?} is not a whole number"))?,
+            ),
+            None => (part, 1),
+        };
+        if !KNOWN_TYPES.contains(&name) {
+            return Err(format!(
+                "--types: unknown type {name:?}; known: {}",
+                KNOWN_TYPES.join(", ")
+            ));
+        }
+        out.push((name.to_string(), weight));
+    }
+    if out.is_empty() || out.iter().all(|(_, w)| *w == 0) {
+        return Err("--types must name at least one type with a weight above 0".into());
+    }
+    Ok(out)
+}
+
+/// `1024`, `64KB`, `300MB`, `2GiB`, `1.5MB` → bytes (KB/MB/GB decimal, KiB/MiB/GiB binary).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 1024, 64KB, 300MB or 2GiB"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        u => return Err(format!("{s:?}: unknown size unit {u:?}")),
+    };
+    Ok((n * mult).round() as u64)
+}
+
+/// Epoch milliseconds or an ISO date-time without offset (UTC) → epoch milliseconds.
+pub fn parse_time_ms(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(ms) = t.parse::<i64>() {
+        return Ok(ms);
+    }
+    chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+        .map(|d| d.and_utc().timestamp_millis())
+        .map_err(|_| format!("{s:?} is neither epoch milliseconds nor 2024-10-01T00:00:00"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64KB"), Ok(64_000));
+        assert_eq!(parse_size("300MB"), Ok(300_000_000));
+        assert_eq!(parse_size("2GiB"), Ok(2_147_483_648));
+        assert_eq!(parse_size("1.5mb"), Ok(1_500_000));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5XB").is_err());
+    }
+
+    #[test]
+    fn types_parse() {
+        let t = parse_types("callrecording:3, voicemail").unwrap();
+        assert_eq!(
+            t,
+            vec![("callrecording".into(), 3), ("voicemail".into(), 1)]
+        );
+        assert!(parse_types("meeting").unwrap_err().contains("known"));
+        assert!(parse_types("voicemail:x").is_err());
+        assert!(parse_types("").is_err());
+    }
+
+    #[test]
+    fn times_parse() {
+        assert_eq!(parse_time_ms("1725148800000"), Ok(1_725_148_800_000));
+        assert_eq!(parse_time_ms("2024-09-01T00:00:00"), Ok(1_725_148_800_000));
+        assert!(parse_time_ms("yesterday").is_err());
+    }
+
+    #[test]
+    fn defaults_validate() {
+        let c = SimConfig::for_tests();
+        assert_eq!(c.client_id, "demo-client");
+        assert_eq!(c.max_zip_bytes, 2_147_483_648);
+        assert_eq!(c.regions, vec!["us-east", "uk"]);
+        c.validate().unwrap();
+    }
+}
