@@ -10,7 +10,13 @@ use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    // The demo prints its own story; its logs stay at warnings unless RUST_LOG asks.
+    let default_level = match cli.command {
+        Command::Sync(_) => "info",
+        #[cfg(feature = "sim")]
+        Command::Demo(_) => "warn",
+    };
+    init_tracing(cli.log_format, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -115,9 +121,11 @@ fn print_error(what: &str, e: &dyn std::error::Error) {
     eprintln!("error: {what}: {}", css_sync::export::error_chain(e));
 }
 
-fn init_tracing(format: LogFormat) {
+fn init_tracing(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+        tracing_subscriber::EnvFilter::new(format!(
+            "{default_level},aws_config=warn,aws_smithy_runtime=warn"
+        ))
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
