@@ -24,7 +24,7 @@ pub enum Work {
     /// Objects for one bulk download job (a zip).
     Bulk(Vec<ObjectRecord>),
     /// One object too large for any zip: single-object download.
-    Single(ObjectRecord),
+    Single(Box<ObjectRecord>),
 }
 
 #[derive(Debug, Default)]
@@ -64,7 +64,7 @@ impl Batcher {
     /// Adds a record; returns the work that became ready (zero, one or two items).
     pub fn push(&mut self, rec: ObjectRecord) -> Vec<Work> {
         if rec.stored_bytes > self.limits.max_bytes {
-            return vec![Work::Single(rec)];
+            return vec![Work::Single(Box::new(rec))];
         }
         let mut ready = Vec::new();
         let idx = match self.open.iter().position(|b| b.fits(&rec, self.limits)) {
@@ -166,7 +166,7 @@ mod tests {
             limits,
             vec![rec(1, "a", 101), rec(2, "b", 100), rec(3, "c", 0)],
         );
-        assert_eq!(work[0], Work::Single(rec(1, "a", 101)));
+        assert_eq!(work[0], Work::Single(Box::new(rec(1, "a", 101))));
         assert_eq!(work[1], Work::Bulk(vec![rec(2, "b", 100)]));
         assert_eq!(work[2], Work::Bulk(vec![rec(3, "c", 0)]));
     }

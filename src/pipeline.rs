@@ -106,7 +106,7 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), crate::css::Css
             async move {
                 match work {
                     Work::Bulk(records) => bulk(&ctx, &region, records, &downloads).await,
-                    Work::Single(rec) => single(&ctx, &region, rec, &downloads).await,
+                    Work::Single(rec) => single(&ctx, &region, *rec, &downloads).await,
                 }
             }
         })

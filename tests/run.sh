@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 S3S_FS_VERSION=0.14.1
-MOTO_VERSION=5.2.1
+# moto 5.2.x answers CompleteMultipartUpload with a <CompleteMultipartUploadResponse> root that
+# aws-sdk-s3 (rightly) refuses; 5.1.18 answers <CompleteMultipartUploadResult> as S3 does.
+MOTO_VERSION=5.1.18
 
 if ! command -v unzip >/dev/null 2>&1; then
   echo "== installing unzip (apt)"
@@ -16,7 +18,7 @@ if ! command -v s3s-fs >/dev/null 2>&1; then
   echo "== installing s3s-fs $S3S_FS_VERSION (cargo)"
   cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --quiet
 fi
-if ! command -v moto_server >/dev/null 2>&1; then
+if [ "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
   echo "== installing moto[server] $MOTO_VERSION (pip)"
   python3 -m pip install --quiet "moto[server]==$MOTO_VERSION"
 fi

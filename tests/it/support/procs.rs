@@ -18,6 +18,11 @@ impl Drop for Proc {
     }
 }
 
+/// Splits a flag line into arguments (no quoting: test flags never contain spaces).
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
 /// Starts css-sim on a free port with `args`; returns once it is listening.
 pub fn spawn_sim(args: &[&str]) -> Proc {
     let mut child = Command::new(env!("CARGO_BIN_EXE_css-sim"))

