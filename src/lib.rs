@@ -18,6 +18,7 @@
 //! | [`cli`] | command line and environment variables (clap) |
 //! | [`config`] | raw arguments → validated [`config::Settings`] |
 //! | [`secret`] | a wrapper that keeps secrets out of logs |
+//! | [`shutdown`] | waiting for SIGINT/SIGTERM |
 //! | [`css`] | the vendor API: auth, retry, regions, catalog paging, bulk jobs, serde model |
 //! | [`batch`] | pure: catalog records → bulk-job batches |
 //! | [`job`] | one bulk job's life: start, poll, download, split on failure |
@@ -43,6 +44,7 @@ pub mod pipeline;
 pub mod report;
 pub mod s3;
 pub mod secret;
+pub mod shutdown;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod unzip;

@@ -48,34 +48,12 @@ async fn main() -> std::process::ExitCode {
         let _ = writeln!(out, "listening on {}", handle.base_url());
         let _ = out.flush();
     }
-    shutdown_signal().await;
+    css_sync::shutdown::signal().await;
     match handle.shutdown().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("css-sim: {e}");
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

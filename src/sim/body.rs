@@ -176,6 +176,22 @@ pub fn respond(
 }
 
 /// The 416 answer.
+/// The request's Range against a `total`-byte body: the spec and its `[start, end)` window,
+/// or `None` when it cannot be satisfied (answer [`unsatisfiable`]).
+pub fn requested(headers: &axum::http::HeaderMap, total: u64) -> Option<(RangeSpec, u64, u64)> {
+    let range = parse_range(
+        headers
+            .get(axum::http::header::RANGE)
+            .and_then(|v| v.to_str().ok()),
+        total,
+    );
+    match range {
+        RangeSpec::Unsatisfiable => None,
+        RangeSpec::Part(a, b) => Some((range, a, b)),
+        RangeSpec::Full => Some((range, 0, total)),
+    }
+}
+
 pub fn unsatisfiable(total: u64) -> Response<Body> {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;

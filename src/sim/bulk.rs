@@ -4,14 +4,14 @@
 //! cancel answer in the configured shape (guide object or spec array). The job life cycle
 //! itself lives in [`super::jobs`].
 
-use super::body::{self, parse_range, RangeSpec, CHUNK};
+use super::body::{self, RangeSpec, CHUNK};
 use super::config::ResponseShape;
 use super::http::{error, AppState, St};
 use super::jobs::{Job, JobState, StatusJson};
 use super::zip::zip_stream;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -171,14 +171,8 @@ pub async fn download(
         }
     };
     let total = ready.len;
-    let range = parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        total,
-    );
-    let (a, b) = match range {
-        RangeSpec::Unsatisfiable => return body::unsatisfiable(total),
-        RangeSpec::Part(a, b) => (a, b),
-        RangeSpec::Full => (0, total),
+    let Some((range, a, b)) = body::requested(&headers, total) else {
+        return body::unsatisfiable(total);
     };
     let stream = zip_stream(ready.plan.clone(), zip_range(range), CHUNK);
     let stream = body::shape(Box::pin(stream), st.shaping(b - a));

@@ -5,7 +5,7 @@
 //! the auth, query, jobs and faults modules.
 
 use super::auth::Tokens;
-use super::body::{self, parse_range, RangeSpec, Shaping, CHUNK};
+use super::body::{self, Shaping, CHUNK};
 use super::catalog::{Catalog, Record, SimObject};
 use super::config::SimConfig;
 use super::faults::{unit, Faults, HttpFault};
@@ -299,14 +299,8 @@ async fn content(
         );
     }
     let total = o.stored_bytes;
-    let range = parse_range(
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
-        total,
-    );
-    let (a, b) = match range {
-        RangeSpec::Unsatisfiable => return body::unsatisfiable(total),
-        RangeSpec::Part(a, b) => (a, b),
-        RangeSpec::Full => (0, total),
+    let Some((range, a, b)) = body::requested(&headers, total) else {
+        return body::unsatisfiable(total);
     };
     let chunks = o
         .content(st.seed())

@@ -1,27 +1,21 @@
 //! Test harness: spawn `css-sim` on port 0, read the `listening on` line, authenticate, drive
 //! the API with reqwest, and read zips back with Python's zipfile and `unzip -t`.
 
+use crate::support::procs::{spawn_sim_with, Proc};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::Command;
 use std::time::Duration;
 
 pub const REGION: &str = "us-east";
 
-/// A running css-sim process, killed on drop.
+/// A running css-sim process (killed on drop) with an HTTP client and a token.
 pub struct Sim {
-    child: Child,
+    _proc: Proc,
     pub base: String,
     pub http: reqwest::Client,
     pub token: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Defaults that keep tests fast and deterministic; later flags override them.
@@ -54,30 +48,17 @@ fn merged(args: &[&str]) -> Vec<String> {
 
 impl Sim {
     pub async fn start(args: &[&str]) -> Sim {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_css-sim"))
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .args(merged(args))
-            .env("RUST_LOG", "warn")
-            .env_remove("CSS_CLIENT_ID")
-            .env_remove("CSS_CLIENT_SECRET")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn css-sim");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read first line");
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        let merged = merged(args);
+        let merged: Vec<&str> = merged.iter().map(String::as_str).collect();
+        let proc = spawn_sim_with(
+            &merged,
+            &[("RUST_LOG", "warn")],
+            &["CSS_CLIENT_ID", "CSS_CLIENT_SECRET"],
+        );
+        let base = proc.url.clone();
         assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         let mut sim = Sim {
-            child,
+            _proc: proc,
             base,
             http: reqwest::Client::new(),
             token: String::new(),

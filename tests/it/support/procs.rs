@@ -25,9 +25,19 @@ pub fn words(line: &str) -> Vec<&str> {
 
 /// Starts css-sim on a free port with `args`; returns once it is listening.
 pub fn spawn_sim(args: &[&str]) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_css-sim"))
-        .args(["--listen", "127.0.0.1:0"])
+    spawn_sim_with(args, &[], &[])
+}
+
+/// [`spawn_sim`] with extra environment variables set and others removed.
+pub fn spawn_sim_with(args: &[&str], set: &[(&str, &str)], remove: &[&str]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_css-sim"));
+    cmd.args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(set.iter().copied());
+    for name in remove {
+        cmd.env_remove(name);
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -72,6 +82,29 @@ impl SyncRun {
     }
 }
 
+/// `css-sync sync` aimed at `sim` and `s3` (credentials, endpoint, bucket), ready to run.
+pub fn sync_command(sim: &Proc, s3: &super::s3::S3Server, bucket: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"));
+    cmd.arg("sync")
+        .args([
+            "--api-base",
+            &sim.url,
+            "--bucket",
+            bucket,
+            "--force-path-style",
+        ])
+        .env("CSS_CLIENT_ID", "demo-client")
+        .env("CSS_CLIENT_SECRET", "demo-secret")
+        .env("AWS_ENDPOINT_URL", &s3.endpoint)
+        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .kill_on_drop(true);
+    cmd
+}
+
 /// Runs `css-sync sync` against `sim` and `s3`, with the test's extra flags.
 pub async fn run_sync(
     sim: &Proc,
@@ -82,33 +115,16 @@ pub async fn run_sync(
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
     let metrics = dir.path().join("metrics.prom");
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
-        .arg("sync")
-        .args([
-            "--api-base",
-            &sim.url,
-            "--bucket",
-            bucket,
-            "--force-path-style",
-        ])
+    let out = sync_command(sim, s3, bucket)
         .args(["--poll-interval", "0.05", "--http-timeout", "20s"])
         .arg("--report")
         .arg(&report)
         .arg("--metrics-file")
         .arg(&metrics)
         .args(extra)
-        .env("CSS_CLIENT_ID", "demo-client")
-        .env("CSS_CLIENT_SECRET", "demo-secret")
-        .env("AWS_ENDPOINT_URL", &s3.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
-        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("RUST_LOG", "info,css_sync=debug")
-        .env_remove("AWS_PROFILE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .output();
     let out = tokio::time::timeout(Duration::from_secs(600), out)
         .await

@@ -6,7 +6,9 @@
 //! uploads in flight.
 
 use super::check::{assert_bucket_matches, available};
-use crate::support::procs::{run_sync, sim_catalog, sim_requests, spawn_sim, words, Proc};
+use crate::support::procs::{
+    run_sync, sim_catalog, sim_requests, spawn_sim, sync_command, words, Proc,
+};
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use serde_json::Value;
 use std::time::Duration;
@@ -167,26 +169,8 @@ async fn sigterm_aborts_multipart_uploads_in_flight() {
     ]);
     let s3 = S3Server::start(S3Kind::Moto);
     s3.create_bucket("lake").await;
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
-        .args([
-            "sync",
-            "--api-base",
-            &sim.url,
-            "--bucket",
-            "lake",
-            "--force-path-style",
-            "--poll-interval",
-            "0.1",
-            "--part-size",
-            "5MiB",
-        ])
-        .env("CSS_CLIENT_ID", "demo-client")
-        .env("CSS_CLIENT_SECRET", "demo-secret")
-        .env("AWS_ENDPOINT_URL", &s3.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
-        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
-        .env("AWS_REGION", "us-east-1")
-        .kill_on_drop(true)
+    let mut child = sync_command(&sim, &s3, "lake")
+        .args(["--poll-interval", "0.1", "--part-size", "5MiB"])
         .spawn()
         .unwrap();
     // Wait until at least one part has gone up, then stop the run.

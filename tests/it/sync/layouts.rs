@@ -7,7 +7,9 @@ use crate::support::procs::{run_sync, sim_catalog, spawn_sim, words};
 use crate::support::s3::{S3Kind, S3Server};
 
 async fn sync_with_layout(layout: &str, extra_sim: &[&str]) {
-    let mut args = words("--seed 11 --objects 24 --max-object-size 600KB --prep-base-ms 0 --prep-rate 0 --zip-layout");
+    let mut args =
+        words("--seed 11 --objects 24 --max-object-size 600KB --prep-base-ms 0 --prep-rate 0");
+    args.extend_from_slice(&["--zip-layout", layout]);
     args.extend_from_slice(extra_sim);
     let sim = spawn_sim(&args);
     let s3 = S3Server::start(S3Kind::S3sFs);
