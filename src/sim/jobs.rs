@@ -258,14 +258,14 @@ impl Jobs {
             .push(job.clone());
         if zip {
             let layout: ZipLayout = cfg.zip_layout.parse().unwrap_or(ZipLayout::Java);
-            tokio::spawn(prepare(job.clone(), seed, layout));
+            tokio::spawn(prepare(job.clone(), seed, layout, cfg.deflate_level));
         }
         job
     }
 }
 
 /// Digests every entry (on blocking threads), builds the zip plan and measures it.
-async fn prepare(job: Arc<Job>, seed: u64, layout: ZipLayout) {
+async fn prepare(job: Arc<Job>, seed: u64, layout: ZipLayout, deflate_level: u32) {
     let j = job.clone();
     let entries = tokio::task::spawn_blocking(move || {
         let mut entries: Vec<ZipEntrySpec> = j
@@ -304,6 +304,7 @@ async fn prepare(job: Arc<Job>, seed: u64, layout: ZipLayout) {
         layout,
         entries,
         truncate_at: None,
+        deflate_level: Some(deflate_level),
     };
     let full = match zip_len(Arc::new(plan.clone())).await {
         Ok(n) => n,

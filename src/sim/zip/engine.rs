@@ -174,9 +174,11 @@ pub(super) fn generate<S: FnMut(bytes::Bytes) -> bool>(
     validate(plan).map_err(Halt::Failed)?;
     let r = rules(plan.layout);
     let mut central = Vec::with_capacity(plan.entries.len());
-    // Level 6 without a zlib header, as java.util.zip.Deflater writes zip entries. One deflater
-    // per pass, reset per entry: its state is ~300 KiB, too much to rebuild for 65,536 entries.
-    let mut z = Compress::new(Compression::new(6), false);
+    // Level 6 (unless the plan says otherwise) without a zlib header, as java.util.zip.Deflater
+    // writes zip entries. One deflater per pass, reset per entry: its state is ~300 KiB, too
+    // much to rebuild for 65,536 entries.
+    let level = plan.deflate_level.unwrap_or(6).min(9);
+    let mut z = Compress::new(Compression::new(level), false);
     for (index, spec) in plan.entries.iter().enumerate() {
         let offset = em.pos();
         let (dos_time, dos_date) = format::dos_datetime(spec.modified_unix);

@@ -135,6 +135,8 @@ pub struct ZipPlan {
     pub entries: Vec<ZipEntrySpec>,
     /// End the stream after this many bytes (a truncated download). [`zip_len`] ignores it.
     pub truncate_at: Option<u64>,
+    /// DEFLATE level 0–9 for the DEFLATE layouts; `None` is Java's default, 6.
+    pub deflate_level: Option<u32>,
 }
 
 /// Streams the archive, or the inclusive byte `range` of it, in chunks of at most `chunk`

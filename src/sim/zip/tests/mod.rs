@@ -31,6 +31,7 @@ fn sample_entries() -> Vec<ZipEntrySpec> {
 
 fn plan(layout: ZipLayout, entries: Vec<ZipEntrySpec>) -> Arc<ZipPlan> {
     Arc::new(ZipPlan {
+        deflate_level: None,
         layout,
         entries,
         truncate_at: None,
@@ -229,6 +230,7 @@ async fn truncate_at_yields_exactly_that_prefix() {
         let full = collect(plan(layout, sample_entries()), None, 4096).await;
         for t in [0, 1, 1000, 123_457, full.len() as u64 - 1] {
             let p = Arc::new(ZipPlan {
+                deflate_level: None,
                 layout,
                 entries: sample_entries(),
                 truncate_at: Some(t),
