@@ -6,6 +6,7 @@
 
 use super::content::{Content, ContentKind, Digest};
 use super::fiql::{Fields, Value};
+use md5::Digest as _;
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -32,6 +33,9 @@ pub struct SimObject {
     pub kind: ContentKind,
     /// Any job containing this object ends FAILED.
     pub poison: bool,
+    /// The catalog checksum is S3-multipart style, `md5(md5(bytes))-1`, as object-types.md
+    /// shows for some recordings, instead of the plain MD5.
+    pub part_style_checksum: bool,
     pub digest: OnceLock<Digest>,
 }
 
@@ -55,6 +59,14 @@ impl SimObject {
         self.state == "AVAILABLE"
     }
 
+    /// The catalog `checksum` for content whose MD5 is `md5_hex`.
+    pub fn checksum(&self, md5_hex: &str) -> String {
+        match (self.part_style_checksum, hex_bytes(md5_hex)) {
+            (true, Some(raw)) => format!("{:x}-1", md5::Md5::digest(raw)),
+            _ => md5_hex.to_string(),
+        }
+    }
+
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags
             .iter()
@@ -71,7 +83,7 @@ impl SimObject {
             mime_type: &self.mime_type,
             object_name: &self.object_name,
             checksum_type: "MD5",
-            checksum: md5_hex,
+            checksum: self.checksum(md5_hex),
             customer_id: &self.customer_id,
             user_id: &self.user_id,
             stored_bytes: self.stored_bytes,
@@ -104,7 +116,7 @@ pub struct Record<'a> {
     pub mime_type: &'a str,
     pub object_name: &'a str,
     pub checksum_type: &'a str,
-    pub checksum: &'a str,
+    pub checksum: String,
     pub customer_id: &'a str,
     pub user_id: &'a str,
     pub stored_bytes: u64,
@@ -141,7 +153,10 @@ impl Fields for SimObject {
             "mimeType" => t(&self.mime_type),
             "objectName" => t(&self.object_name),
             "checksumType" => t("MD5"),
-            "checksum" => self.digest.get().map(|d| Value::Text(d.md5_hex())),
+            "checksum" => self
+                .digest
+                .get()
+                .map(|d| Value::Text(self.checksum(&d.md5_hex()))),
             "customerId" => t(&self.customer_id),
             "userId" => t(&self.user_id),
             "storedBytes" => Some(Value::Num(self.stored_bytes as f64)),
@@ -271,8 +286,20 @@ fn record_from_json(r: &Json) -> Result<SimObject, String> {
         shared: r.get("shared").and_then(Json::as_bool).unwrap_or(false),
         kind,
         poison: false,
+        part_style_checksum: s("checksum").is_some_and(|c| c.ends_with("-1")),
         digest: OnceLock::new(),
     })
+}
+
+fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    (hex.len() % 2 == 0)
+        .then(|| {
+            (0..hex.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten()
 }
 
 #[cfg(test)]
@@ -305,5 +332,22 @@ mod tests {
         assert_eq!(j["storedBytes"], 123);
         assert!(Catalog::parse_file(r#"[{"id":"a"}]"#, "uk").is_err());
         assert!(Catalog::parse_file("{}", "uk").is_err());
+    }
+
+    #[test]
+    fn part_style_checksum_is_md5_of_the_md5() {
+        let objs = Catalog::parse_file(
+            r#"[{"id":"a","type":"callcenterrecording","objectName":"a.mp3","storedBytes":3,
+                 "checksum":"27b75edcb0305a6a6a87d60a1e01f1a4-1"},
+                {"id":"b","type":"voicemail","objectName":"b.mp3","storedBytes":3}]"#,
+            "us-east",
+        )
+        .unwrap();
+        // md5("abc") = 900150983cd24fb0d6963f7d28e17f72; md5 of its 16 raw bytes:
+        let md5_abc = "900150983cd24fb0d6963f7d28e17f72";
+        let want = format!("{:x}-1", md5::Md5::digest(hex_bytes(md5_abc).unwrap()));
+        assert_eq!(objs[0].checksum(md5_abc), want);
+        assert!(want.ends_with("-1") && want.len() == 34);
+        assert_eq!(objs[1].checksum(md5_abc), md5_abc);
     }
 }

@@ -86,6 +86,10 @@ pub struct SimConfig {
     /// Share (0..1) of generated records that are not AVAILABLE (PENDING/REVOKED/DELETED/FAILED).
     #[arg(long, env = "CSS_SIM_UNAVAILABLE_SHARE", default_value_t = 0.05)]
     pub unavailable_share: f64,
+    /// Share of generated objects whose catalog checksum is S3-multipart style
+    /// (`md5(md5(bytes))-1`, as object-types.md shows) instead of the plain MD5.
+    #[arg(long, env = "CSS_SIM_PART_CHECKSUM_SHARE", default_value_t = 0.1)]
+    pub part_checksum_share: f64,
     /// Load the catalog from a JSON array of records (each with a `region` field) instead of
     /// generating it. Content is still generated from (seed, id) with the record's storedBytes,
     /// and the file's checksum is replaced by the generated content's MD5.
@@ -241,6 +245,9 @@ impl SimConfig {
         }
         if !(0.0..=1.0).contains(&self.unavailable_share) {
             return Err("--unavailable-share must be between 0 and 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.part_checksum_share) {
+            return Err("--part-checksum-share must be between 0 and 1".into());
         }
         if self.max_page_size == 0 {
             return Err("--max-page-size must be at least 1".into());

@@ -138,6 +138,12 @@ pub fn generate(cfg: &SimConfig, now_ms: i64) -> Result<Vec<SimObject>, String> 
     for (k, i) in order.into_iter().take(unavailable).enumerate() {
         out[i].state = OTHER_STATES[k % OTHER_STATES.len()].to_string();
     }
+    let part_style = (total as f64 * cfg.part_checksum_share).round() as usize;
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by_key(|i| hash_str(cfg.seed, &format!("checksum:{}", out[*i].id)));
+    for i in order.into_iter().take(part_style) {
+        out[i].part_style_checksum = true;
+    }
     for i in 0..cfg.large_objects {
         let region = &regions[(i % regions.len() as u64) as usize];
         let size = Some(cfg.large_size);
@@ -317,6 +323,7 @@ fn one(
             ContentKind::Binary
         },
         poison: false,
+        part_style_checksum: false,
         digest: OnceLock::new(),
     }
 }

@@ -46,6 +46,7 @@ fn objects(n: usize, poison: Option<usize>) -> Vec<Arc<SimObject>> {
                 shared: false,
                 kind: ContentKind::Binary,
                 poison: poison == Some(i),
+                part_style_checksum: false,
                 digest: OnceLock::new(),
             })
         })

@@ -22,6 +22,7 @@ fn obj(i: u64, object_type: &str, state: &str, duration: u64) -> Arc<SimObject> 
         shared: false,
         kind: ContentKind::Binary,
         poison: false,
+        part_style_checksum: false,
         digest: OnceLock::new(),
     })
 }

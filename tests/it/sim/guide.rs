@@ -36,7 +36,10 @@ async fn guide_six_steps_end_to_end() {
         .collect();
     assert_eq!(records.len(), expected.len());
     for r in &records {
-        assert_eq!(r["checksum"], catalog[r["id"].as_str().unwrap()]["md5"]);
+        assert_eq!(
+            r["checksum"],
+            catalog[r["id"].as_str().unwrap()]["checksum"]
+        );
         assert_eq!(r["checksumType"], "MD5");
         assert!(r["storedBytes"].is_u64());
     }
@@ -201,7 +204,7 @@ async fn single_object_download_with_range() {
         .get_json(&sim.url(REGION, &format!("objects/{id}")))
         .await;
     assert_eq!(s, 200);
-    assert_eq!(meta["checksum"], rec["md5"]);
+    assert_eq!(meta["checksum"], rec["checksum"]);
     let (s, _) = sim.get_json(&sim.url("uk", &format!("objects/{id}"))).await;
     assert_eq!(s, 404, "objects are regional");
 }
