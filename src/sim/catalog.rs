@@ -61,7 +61,7 @@ impl SimObject {
 
     /// The catalog `checksum` for content whose MD5 is `md5_hex`.
     pub fn checksum(&self, md5_hex: &str) -> String {
-        match (self.part_style_checksum, hex_bytes(md5_hex)) {
+        match (self.part_style_checksum, hex::decode(md5_hex).ok()) {
             (true, Some(raw)) => format!("{:x}-1", md5::Md5::digest(raw)),
             _ => md5_hex.to_string(),
         }
@@ -291,17 +291,6 @@ fn record_from_json(r: &Json) -> Result<SimObject, String> {
     })
 }
 
-fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    (hex.len() % 2 == 0)
-        .then(|| {
-            (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-                .collect()
-        })
-        .flatten()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,7 +334,7 @@ mod tests {
         .unwrap();
         // md5("abc") = 900150983cd24fb0d6963f7d28e17f72; md5 of its 16 raw bytes:
         let md5_abc = "900150983cd24fb0d6963f7d28e17f72";
-        let want = format!("{:x}-1", md5::Md5::digest(hex_bytes(md5_abc).unwrap()));
+        let want = format!("{:x}-1", md5::Md5::digest(hex::decode(md5_abc).unwrap()));
         assert_eq!(objs[0].checksum(md5_abc), want);
         assert!(want.ends_with("-1") && want.len() == 34);
         assert_eq!(objs[1].checksum(md5_abc), md5_abc);
