@@ -225,43 +225,7 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
         let ids: Vec<String> = batch.iter().map(|p| p.rec.id.clone()).collect();
         let retry: Vec<Pending> = match job::run(&ctx.css, region, &ids, poll).await {
             Ok(JobEnd::Ready { zip_name, .. }) => {
-                let _permit = downloads.acquire().await;
-                match ctx.css.download_bulk(region, &zip_name).await {
-                    Ok(body) => {
-                        let records: Vec<ObjectRecord> =
-                            batch.iter().map(|p| p.rec.clone()).collect();
-                        let out = ctx
-                            .exporter
-                            .export_zip(region, &records, body, unzip_limits(ctx))
-                            .await;
-                        if let Some(why) = &out.broken {
-                            warn!(region, zip = %zip_name, why, "zip stream ended early");
-                        }
-                        let missing = Rejection {
-                            stage: "missing",
-                            reason: match &out.broken {
-                                Some(why) => format!("not delivered: zip {zip_name} broke ({why})"),
-                                None => format!("not in zip {zip_name}"),
-                            },
-                        };
-                        let mut retry = Vec::new();
-                        for mut p in batch {
-                            if out.exported.contains(&p.rec.id) {
-                                ctx.tally.exported(region, &p.rec);
-                            } else {
-                                p.last = Some(
-                                    out.rejected
-                                        .get(&p.rec.id)
-                                        .cloned()
-                                        .unwrap_or_else(|| missing.clone()),
-                                );
-                                retry.push(p);
-                            }
-                        }
-                        retry
-                    }
-                    Err(e) => charge_all(batch, "download", &e),
-                }
+                stream_zip(ctx, region, &zip_name, batch, downloads).await
             }
             Ok(JobEnd::Failed { zip_name, state }) if batch.len() > 1 => {
                 // Split without charging: a poison object is isolated in log2(n) rounds.
@@ -271,27 +235,15 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
                 queue.push_back(b);
                 continue;
             }
-            Ok(JobEnd::Failed { zip_name, state }) => batch
-                .into_iter()
-                .map(|p| Pending {
-                    last: Some(Rejection {
-                        stage: "job",
-                        reason: format!("bulk job {zip_name} ended {state:?}"),
-                    }),
-                    ..p
-                })
-                .collect(),
-            Ok(JobEnd::TimedOut { zip_name }) => batch
-                .into_iter()
-                .map(|p| Pending {
-                    last: Some(Rejection {
-                        stage: "job",
-                        reason: format!("bulk job {zip_name} not done within {:?}", poll.deadline),
-                    }),
-                    ..p
-                })
-                .collect(),
-            Err(e) => charge_all(batch, "job", &e),
+            Ok(JobEnd::Failed { zip_name, state }) => {
+                charge(batch, "job", format!("bulk job {zip_name} ended {state:?}"))
+            }
+            Ok(JobEnd::TimedOut { zip_name }) => charge(
+                batch,
+                "job",
+                format!("bulk job {zip_name} not done within {:?}", poll.deadline),
+            ),
+            Err(e) => charge(batch, "job", crate::export::error_chain(&e)),
         };
         let retry = settle_attempts(ctx, region, retry);
         if !retry.is_empty() {
@@ -299,6 +251,47 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
             queue.push_back(retry);
         }
     }
+}
+
+/// Downloads a finished job's zip and exports its entries; returns the objects that did not
+/// make it, each with its reason (bad bytes, missing from the zip, the zip broke).
+async fn stream_zip(
+    ctx: &Ctx,
+    region: &str,
+    zip_name: &str,
+    batch: Vec<Pending>,
+    downloads: &Semaphore,
+) -> Vec<Pending> {
+    let _permit = downloads.acquire().await;
+    let body = match ctx.css.download_bulk(region, zip_name).await {
+        Ok(body) => body,
+        Err(e) => return charge(batch, "download", crate::export::error_chain(&e)),
+    };
+    let records: Vec<ObjectRecord> = batch.iter().map(|p| p.rec.clone()).collect();
+    let out = ctx
+        .exporter
+        .export_zip(region, &records, body, unzip_limits(ctx))
+        .await;
+    let missing = match &out.broken {
+        Some(why) => {
+            warn!(region, zip = %zip_name, why, "zip stream ended early");
+            format!("not delivered: zip {zip_name} broke ({why})")
+        }
+        None => format!("not in zip {zip_name}"),
+    };
+    let mut retry = Vec::new();
+    for mut p in batch {
+        if out.exported.contains(&p.rec.id) {
+            ctx.tally.exported(region, &p.rec);
+            continue;
+        }
+        p.last = Some(out.rejected.get(&p.rec.id).cloned().unwrap_or(Rejection {
+            stage: "missing",
+            reason: missing.clone(),
+        }));
+        retry.push(p);
+    }
+    retry
 }
 
 /// One object too large for a zip, through single-object download.
@@ -356,8 +349,8 @@ fn settle_attempts(ctx: &Ctx, region: &str, batch: Vec<Pending>) -> Vec<Pending>
         .collect()
 }
 
-fn charge_all(batch: Vec<Pending>, stage: &'static str, e: &dyn std::error::Error) -> Vec<Pending> {
-    let reason = crate::export::error_chain(e);
+/// Records the same failed attempt reason on every object of a batch.
+fn charge(batch: Vec<Pending>, stage: &'static str, reason: String) -> Vec<Pending> {
     batch
         .into_iter()
         .map(|p| Pending {
