@@ -21,7 +21,7 @@
 //! | [`shutdown`] | waiting for SIGINT/SIGTERM |
 //! | [`css`] | the vendor API: auth, retry, regions, catalog paging, bulk jobs, serde model |
 //! | [`batch`] | pure: catalog records → bulk-job batches |
-//! | [`job`] | one bulk job's life: start, poll, download, split on failure |
+//! | [`job`] | one bulk job on the server: start, poll until a terminal state or the deadline, cancel |
 //! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
 //! | [`export`] | one entry → one verified S3 object (or none) |
 //! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) |
