@@ -21,7 +21,8 @@ pub const OBJECTS_EXPORTED: &str = "css_sync_objects_exported_total";
 pub const OBJECTS_FAILED: &str = "css_sync_objects_failed_total";
 /// Verified bytes written to S3, by `region` and `type`.
 pub const BYTES_EXPORTED: &str = "css_sync_exported_bytes_total";
-/// Bytes read from zip download bodies, by `region`.
+/// Bytes received from CSS download bodies (zips and single objects, resumes included), by
+/// `region` and `endpoint` (download, content).
 pub const BYTES_DOWNLOADED: &str = "css_sync_downloaded_bytes_total";
 /// Bulk jobs started, by `region`.
 pub const JOBS_STARTED: &str = "css_sync_bulk_jobs_started_total";

@@ -289,6 +289,8 @@ impl Body {
                         }));
                     }
                     self.offset = end;
+                    metrics::counter!(crate::metrics::BYTES_DOWNLOADED, "region" => self.req.region.clone(), "endpoint" => ep)
+                        .increment(chunk.len() as u64);
                     return Some(Ok(chunk));
                 }
                 Ok(None) if self.total.is_some_and(|t| self.offset < t) => "early end of body",
