@@ -101,6 +101,10 @@ async fn full_sync_then_noop_rerun(kind: S3Kind) {
         bytes as f64
     );
     assert!(
+        run.metric_sum("css_sync_downloaded_bytes_total") >= bytes as f64,
+        "every exported byte came through a download body"
+    );
+    assert!(
         run.metric_sum("css_sync_bulk_jobs_started_total") >= 3.0,
         "4 objects per job at most"
     );
