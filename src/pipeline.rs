@@ -9,7 +9,7 @@
 use crate::batch::{self, Batcher, Work};
 use crate::config::Settings;
 use crate::css::model::ObjectRecord;
-use crate::css::CssClient;
+use crate::css::{CssClient, CssError};
 use crate::export::{Exporter, Rejection};
 use crate::job::{self, JobEnd, PollPolicy};
 use crate::report::{Report, Tally};
@@ -26,7 +26,7 @@ use tracing::{error, info, warn};
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("CSS API")]
-    Css(#[from] crate::css::CssError),
+    Css(#[from] CssError),
     #[error("S3 destination")]
     S3(#[from] crate::s3::S3Error),
 }
@@ -95,7 +95,7 @@ pub async fn run_with(
 }
 
 /// One region: catalog → skip present → batches → jobs (bounded) → S3.
-async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), crate::css::CssError> {
+async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), CssError> {
     let run = &ctx.settings.run;
     let (tx, rx) = mpsc::channel::<Work>(run.jobs_per_region);
     let producer = find_work(ctx.clone(), region.to_string(), tx);
@@ -117,11 +117,7 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), crate::css::Css
 }
 
 /// Pages the catalog, settles objects already in S3, and sends the rest on as batches.
-async fn find_work(
-    ctx: Arc<Ctx>,
-    region: String,
-    tx: mpsc::Sender<Work>,
-) -> Result<(), crate::css::CssError> {
+async fn find_work(ctx: Arc<Ctx>, region: String, tx: mpsc::Sender<Work>) -> Result<(), CssError> {
     let run = &ctx.settings.run;
     let filter = run.filter.to_fiql()?;
     let mut batcher = Batcher::new(batch::Limits {
@@ -162,7 +158,7 @@ async fn needs_export(
     ctx: &Ctx,
     region: &str,
     rec: ObjectRecord,
-) -> Result<Option<ObjectRecord>, crate::css::CssError> {
+) -> Result<Option<ObjectRecord>, CssError> {
     ctx.tally.found(region, &rec);
     if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
         let reason = format!("objectState {state}: only AVAILABLE objects can be downloaded");
@@ -230,6 +226,20 @@ async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &S
             Ok(JobEnd::Failed { zip_name, state }) if batch.len() > 1 => {
                 // Split without charging: a poison object is isolated in log2(n) rounds.
                 warn!(region, zip = %zip_name, ?state, objects = batch.len(), "bulk job failed; splitting the batch");
+                let (a, b) = batch::split(batch);
+                queue.push_back(a);
+                queue.push_back(b);
+                continue;
+            }
+            Err(CssError::Http {
+                endpoint: "start",
+                status: 400..=499,
+                body_snippet,
+                ..
+            }) if batch.len() > 1 => {
+                // The server refused the batch (e.g. an object deleted by retention since we
+                // listed it): split it the same way, so the refusal ends up on that object only.
+                warn!(region, objects = batch.len(), refusal = %body_snippet, "bulk start refused; splitting the batch");
                 let (a, b) = batch::split(batch);
                 queue.push_back(a);
                 queue.push_back(b);

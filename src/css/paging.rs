@@ -1,5 +1,5 @@
 //! Catalog search as a `Stream` of records: `GET …/objects` page by page, sorted by
-//! `createdTime` ascending, following the returned `pageKey`. End of data is `lastPage`, never
+//! `createdTime` descending, following the returned `pageKey`. End of data is `lastPage`, never
 //! the `pageKey`. It refuses to loop (a non-final empty page or a `pageKey` that does not
 //! advance is a typed error) and drops ids seen twice. It never filters records otherwise.
 
@@ -78,8 +78,13 @@ impl Pager {
             if let Some(f) = &self.filter {
                 q.append_pair("filter", f);
             }
+            // Newest first: `pageKey` is an offset, and the catalog changes while we page.
+            // Retention deletes the oldest objects, which sit after every offset still to come
+            // in this order, so they shift nothing; new objects arrive at the front, which
+            // shifts later pages forward into records already seen (dropped as duplicates)
+            // rather than past records never seen. Ascending order would skip records.
             q.append_pair("sortField", "createdTime")
-                .append_pair("sortDirection", "ASC")
+                .append_pair("sortDirection", "DESC")
                 .append_pair("pageKey", &key.to_string())
                 .append_pair("limit", &self.client.page_size().to_string());
         }

@@ -70,7 +70,7 @@ pub fn validate_start(
             Some(o) if !o.is_available() => {
                 return Err(format!(
                     "object {id:?} is {}; only AVAILABLE objects can be downloaded",
-                    o.state
+                    o.current_state()
                 ))
             }
             Some(o) => objs.push(o.clone()),

@@ -10,6 +10,7 @@ use md5::Digest as _;
 use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// One catalog record plus the simulator's own notes about it.
@@ -36,6 +37,8 @@ pub struct SimObject {
     /// The catalog checksum is S3-multipart style, `md5(md5(bytes))-1`, as object-types.md
     /// shows for some recordings, instead of the plain MD5.
     pub part_style_checksum: bool,
+    /// Deleted by simulated retention while the server runs (`--retention-per-page`).
+    pub expired: AtomicBool,
     pub digest: OnceLock<Digest>,
 }
 
@@ -56,7 +59,7 @@ impl SimObject {
     }
 
     pub fn is_available(&self) -> bool {
-        self.state == "AVAILABLE"
+        self.current_state() == "AVAILABLE"
     }
 
     /// The catalog `checksum` for content whose MD5 is `md5_hex`.
@@ -64,6 +67,15 @@ impl SimObject {
         match (self.part_style_checksum, hex::decode(md5_hex).ok()) {
             (true, Some(raw)) => format!("{:x}-1", md5::Md5::digest(raw)),
             _ => md5_hex.to_string(),
+        }
+    }
+
+    /// The state now: the catalog's, or DELETED once retention removed the object.
+    pub fn current_state(&self) -> &str {
+        if self.expired.load(Ordering::Relaxed) {
+            "DELETED"
+        } else {
+            &self.state
         }
     }
 
@@ -89,7 +101,7 @@ impl SimObject {
             stored_bytes: self.stored_bytes,
             created_time: iso(self.created_ms),
             updated_time: iso(self.updated_ms),
-            object_state: &self.state,
+            object_state: self.current_state(),
             bucket_id: &self.bucket_id,
             tags: self
                 .tags
@@ -162,7 +174,7 @@ impl Fields for SimObject {
             "storedBytes" => Some(Value::Num(self.stored_bytes as f64)),
             "createdTime" => Some(Value::Num(self.created_ms as f64)),
             "updatedTime" => Some(Value::Num(self.updated_ms as f64)),
-            "objectState" => t(&self.state),
+            "objectState" => t(self.current_state()),
             "bucketId" => t(&self.bucket_id),
             "shared" => t(if self.shared { "true" } else { "false" }),
             other => self.tag(other).map(|v| Value::Text(v.to_string())),
@@ -197,6 +209,18 @@ impl Catalog {
 
     pub fn get(&self, id: &str) -> Option<&Arc<SimObject>> {
         self.by_id.get(id)
+    }
+
+    /// Simulated retention: deletes the `n` oldest AVAILABLE objects of `region`.
+    pub fn expire_oldest(&self, region: &str, n: u64) {
+        let mut live: Vec<&Arc<SimObject>> = self
+            .in_region(region)
+            .filter(|o| o.is_available())
+            .collect();
+        live.sort_by_key(|o| (o.created_ms, o.id.clone()));
+        for o in live.into_iter().take(n as usize) {
+            o.expired.store(true, Ordering::Relaxed);
+        }
     }
 
     pub fn in_region<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Arc<SimObject>> {
@@ -287,6 +311,7 @@ fn record_from_json(r: &Json) -> Result<SimObject, String> {
         kind,
         poison: false,
         part_style_checksum: s("checksum").is_some_and(|c| c.ends_with("-1")),
+        expired: AtomicBool::new(false),
         digest: OnceLock::new(),
     })
 }

@@ -86,6 +86,11 @@ pub struct SimConfig {
     /// Share (0..1) of generated records that are not AVAILABLE (PENDING/REVOKED/DELETED/FAILED).
     #[arg(long, env = "CSS_SIM_UNAVAILABLE_SHARE", default_value_t = 0.05)]
     pub unavailable_share: f64,
+    /// Simulated retention: after every `GET …/objects` page, the N oldest AVAILABLE objects
+    /// of that region become DELETED (so offset paging shifts under a client, as it does when
+    /// the vendor's retention runs during a sync).
+    #[arg(long, env = "CSS_SIM_RETENTION_PER_PAGE", default_value_t = 0)]
+    pub retention_per_page: u64,
     /// Share of generated objects whose catalog checksum is S3-multipart style
     /// (`md5(md5(bytes))-1`, as object-types.md shows) instead of the plain MD5.
     #[arg(long, env = "CSS_SIM_PART_CHECKSUM_SHARE", default_value_t = 0.1)]

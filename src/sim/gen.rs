@@ -324,6 +324,7 @@ fn one(
         },
         poison: false,
         part_style_checksum: false,
+        expired: Default::default(),
         digest: OnceLock::new(),
     }
 }

@@ -234,6 +234,10 @@ async fn objects(
     }
     let page = search.run(st.catalog.in_region(&region));
     let sums = md5s(&st, page.items.clone()).await;
+    if st.cfg.retention_per_page > 0 {
+        // Retention strikes between this page and the next one.
+        st.catalog.expire_oldest(&region, st.cfg.retention_per_page);
+    }
     Json(PageJson {
         last_page: page.last_page,
         page_key: page.page_key,
@@ -294,7 +298,7 @@ async fn content(
             StatusCode::NOT_FOUND,
             format!(
                 "object {id:?} is {}; only AVAILABLE objects can be downloaded",
-                o.state
+                o.current_state()
             ),
         );
     }

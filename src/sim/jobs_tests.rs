@@ -47,6 +47,7 @@ fn objects(n: usize, poison: Option<usize>) -> Vec<Arc<SimObject>> {
                 kind: ContentKind::Binary,
                 poison: poison == Some(i),
                 part_style_checksum: false,
+                expired: Default::default(),
                 digest: OnceLock::new(),
             })
         })

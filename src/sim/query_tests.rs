@@ -23,6 +23,7 @@ fn obj(i: u64, object_type: &str, state: &str, duration: u64) -> Arc<SimObject> 
         kind: ContentKind::Binary,
         poison: false,
         part_style_checksum: false,
+        expired: Default::default(),
         digest: OnceLock::new(),
     })
 }

@@ -77,7 +77,7 @@ async fn guide_pagination_example_yields_245_records_in_3_requests() {
     for q in seen.iter() {
         assert_eq!(q["limit"], "100");
         assert_eq!(q["sortField"], "createdTime");
-        assert_eq!(q["sortDirection"], "ASC");
+        assert_eq!(q["sortDirection"], "DESC");
         assert_eq!(Some(&q["filter"]), filter.as_ref());
     }
 }

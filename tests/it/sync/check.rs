@@ -21,7 +21,23 @@ pub async fn assert_bucket_matches(
     bucket: &str,
     expected: &[Value],
 ) -> BTreeMap<String, String> {
+    assert_bucket_holds(s3, bucket, expected, &[]).await
+}
+
+/// Asserts the bucket holds every object of `expected`, possibly some of `allowed` too, and
+/// nothing else — each intact, once, with metadata and sidecar; returns key → id.
+pub async fn assert_bucket_holds(
+    s3: &S3Server,
+    bucket: &str,
+    expected: &[Value],
+    allowed: &[Value],
+) -> BTreeMap<String, String> {
     let stored = read_back(&s3.client(), bucket).await;
+    let known: BTreeMap<&str, &Value> = expected
+        .iter()
+        .chain(allowed)
+        .map(|o| (o["id"].as_str().expect("id"), o))
+        .collect();
     let want: BTreeMap<&str, &Value> = expected
         .iter()
         .map(|o| (o["id"].as_str().expect("id"), o))
@@ -38,7 +54,7 @@ pub async fn assert_bucket_matches(
             let record: Value = serde_json::from_slice(obj.body.as_deref().expect("sidecar body"))
                 .expect("sidecar JSON");
             let id = record["id"].as_str().expect("sidecar id");
-            let rec = want
+            let rec = known
                 .get(id)
                 .unwrap_or_else(|| panic!("sidecar {key} for unexpected id {id}"));
             assert_eq!(
@@ -60,7 +76,7 @@ pub async fn assert_bucket_matches(
             .metadata
             .get("css-object-id")
             .unwrap_or_else(|| panic!("{key}: no css-object-id metadata: {:?}", obj.metadata));
-        let rec = want
+        let rec = known
             .get(id.as_str())
             .unwrap_or_else(|| panic!("{key}: object {id} was not expected"));
         assert!(

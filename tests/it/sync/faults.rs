@@ -5,7 +5,7 @@
 //! object is isolated and reported; a stuck job is abandoned at its deadline; SIGTERM aborts
 //! uploads in flight.
 
-use super::check::{assert_bucket_matches, available};
+use super::check::{assert_bucket_holds, assert_bucket_matches, available};
 use crate::support::procs::{
     run_sync, sim_catalog, sim_requests, spawn_sim, sync_command, words, Proc,
 };
@@ -213,4 +213,61 @@ async fn sigterm_aborts_multipart_uploads_in_flight() {
         read_back(&client, "lake").await.is_empty(),
         "nothing half-written is visible"
     );
+}
+
+/// Regression: `pageKey` is an offset, and retention deletes the oldest objects while a sync
+/// pages. Listing oldest-first would shift records past page boundaries and miss them for
+/// good; newest-first must find every object that still exists, and an object deleted after
+/// it was listed must end reported failed (never exported with the wrong bytes or skipped
+/// silently).
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_while_paging_skips_no_object_that_still_exists() {
+    let sim = spawn_sim(&words(concat!(
+        "--seed 13 --objects 60 --regions us-east --unavailable-share 0 --max-object-size 50KB",
+        " --prep-base-ms 0 --prep-rate 0 --retention-per-page 2",
+    )));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    let run = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &[
+            "--page-size",
+            "10",
+            "--batch-max-objects",
+            "5",
+            "--object-attempts",
+            "2",
+        ],
+    )
+    .await;
+    let catalog = sim_catalog(&sim).await;
+    let still_there = available(&catalog);
+    let deleted: Vec<Value> = catalog
+        .iter()
+        .filter(|o| o["objectState"] == "DELETED")
+        .cloned()
+        .collect();
+    assert!(
+        deleted.len() >= 10,
+        "retention ran on every page: {}",
+        deleted.len()
+    );
+    assert_bucket_holds(&s3, "lake", &still_there, &deleted).await;
+    let failed = run.report["failed"].as_array().unwrap();
+    for f in failed {
+        let o = catalog.iter().find(|o| o["id"] == f["id"]).unwrap();
+        assert_eq!(
+            o["objectState"], "DELETED",
+            "only deleted objects may fail: {f}"
+        );
+    }
+    assert_eq!(
+        run.code,
+        if failed.is_empty() { 0 } else { 1 },
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.report["unaccounted"], 0);
 }
