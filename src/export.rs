@@ -123,6 +123,8 @@ impl Exporter {
             .collect();
         let mut out = ZipOutcome::default();
         let mut zip = ZipEntries::new(body, limits);
+        // One read buffer for the whole zip: entries are streamed one after another.
+        let mut buf = vec![0u8; CHUNK];
         loop {
             let next = zip
                 .next_entry(|name| by_name.get(name).map(|r| r.stored_bytes))
@@ -169,7 +171,6 @@ impl Exporter {
             let mut upload = self
                 .s3
                 .begin(key.clone(), meta(region, rec), rec.stored_bytes);
-            let mut buf = vec![0u8; CHUNK];
             let copied: Result<(), Step> = async {
                 loop {
                     let n = entry.read(&mut buf).await.map_err(Step::Zip)?;
