@@ -9,6 +9,7 @@ use crate::css::model::ObjectRecord;
 use crate::metrics as m;
 use crate::s3::{ObjectMeta, S3Target, Upload, Verified};
 use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
+use crate::verify;
 use md5::{Digest as _, Md5};
 use std::collections::{HashMap, HashSet};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -32,52 +33,6 @@ impl Rejection {
             reason: reason.into(),
         }
     }
-}
-
-/// What a size/MD5 check concluded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Check {
-    /// Bytes match; the MD5 (hex) to record as `css-md5`.
-    Match(String),
-    Mismatch(String),
-}
-
-/// Compares streamed bytes with the catalog record: size, then MD5. The catalog checksum is a
-/// plain MD5, or S3-style `<md5 of the part md5s>-1` for a single part (= md5(md5(bytes)));
-/// any other checksum cannot be verified, and unverifiable bytes are never reported exported.
-pub fn check(rec: &ObjectRecord, size: u64, md5: [u8; 16]) -> Check {
-    if size != rec.stored_bytes {
-        return Check::Mismatch(format!(
-            "size {size} differs from catalog storedBytes {}",
-            rec.stored_bytes
-        ));
-    }
-    let got = hex::encode(md5);
-    if let Some(want) = rec.md5_hex() {
-        return if want == got {
-            Check::Match(got)
-        } else {
-            Check::Mismatch(format!("md5 {got} differs from catalog {want}"))
-        };
-    }
-    let sum = rec
-        .checksum
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if let Some(outer) = sum.strip_suffix("-1") {
-        let of_md5 = hex::encode(Md5::digest(md5));
-        return if outer == of_md5 {
-            Check::Match(got)
-        } else {
-            Check::Mismatch(format!("md5 {got} does not match catalog checksum {sum}"))
-        };
-    }
-    Check::Mismatch(format!(
-        "catalog checksum {sum:?} ({}) cannot be verified",
-        rec.checksum_type.as_deref().unwrap_or("no type")
-    ))
 }
 
 /// Everything needed to turn bytes into verified S3 objects.
@@ -285,9 +240,9 @@ impl Exporter {
         size: u64,
         md5: [u8; 16],
     ) -> Result<(), Rejection> {
-        let md5_hex = match check(rec, size, md5) {
-            Check::Match(h) => h,
-            Check::Mismatch(reason) => {
+        let md5_hex = match verify::check(rec, size, md5) {
+            verify::Check::Match(h) => h,
+            verify::Check::Mismatch(reason) => {
                 upload.abort().await;
                 reject_metric("verify");
                 warn!(region, id = %rec.id, %reason, "object failed verification; upload aborted");
@@ -314,7 +269,7 @@ impl Exporter {
             .commit(Verified {
                 md5_hex,
                 size,
-                catalog_checksum: catalog_checksum(rec),
+                catalog_checksum: verify::catalog_checksum(rec),
             })
             .await
             .map_err(|e| Rejection::new("s3", error_chain(&e)))?;
@@ -333,22 +288,12 @@ pub fn meta(region: &str, rec: &ObjectRecord) -> ObjectMeta {
     ObjectMeta {
         object_id: rec.id.clone(),
         // The verified catalog checksum, as the idempotency check will compare it.
-        md5_hex: catalog_checksum(rec),
+        md5_hex: verify::catalog_checksum(rec),
         region: region.to_string(),
         object_type: rec.object_type.clone(),
         created_time: rec.created_time.clone(),
         content_type: rec.mime_type.clone(),
     }
-}
-
-/// The catalog checksum normalised (trimmed, lowercase): what `css-md5` holds, and what the
-/// "already exported?" check compares.
-pub fn catalog_checksum(rec: &ObjectRecord) -> String {
-    rec.checksum
-        .as_deref()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
 
 fn reject_metric(kind: &str) {
@@ -365,53 +310,4 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         cur = src.source();
     }
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(size: u64, checksum: &str) -> ObjectRecord {
-        serde_json::from_value(serde_json::json!({
-            "id": "x", "type": "voicemail", "objectName": "x.mp3", "checksumType": "MD5",
-            "checksum": checksum, "storedBytes": size, "createdTime": "2026-11-01T00:00:00"
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn check_size_then_md5() {
-        let bytes = b"hello";
-        let md5: [u8; 16] = Md5::digest(bytes).into();
-        let hexmd5 = hex::encode(md5);
-        assert_eq!(
-            check(&rec(5, &hexmd5), 5, md5),
-            Check::Match(hexmd5.clone())
-        );
-        assert_eq!(
-            check(&rec(5, &hexmd5.to_uppercase()), 5, md5),
-            Check::Match(hexmd5.clone())
-        );
-        assert!(
-            matches!(check(&rec(6, &hexmd5), 5, md5), Check::Mismatch(r) if r.contains("size"))
-        );
-        let other = hex::encode(Md5::digest(b"hellp"));
-        assert!(matches!(check(&rec(5, &other), 5, md5), Check::Mismatch(r) if r.contains("md5")));
-    }
-
-    #[test]
-    fn single_part_etag_style_checksum_is_verified() {
-        let md5: [u8; 16] = Md5::digest(b"abc").into();
-        let etag = format!("{}-1", hex::encode(Md5::digest(md5)));
-        assert_eq!(
-            check(&rec(3, &etag), 3, md5),
-            Check::Match(hex::encode(md5))
-        );
-        let wrong = format!("{}-1", hex::encode(Md5::digest(b"zzz")));
-        assert!(matches!(check(&rec(3, &wrong), 3, md5), Check::Mismatch(_)));
-        assert!(
-            matches!(check(&rec(3, "abc-7"), 3, md5), Check::Mismatch(r) if r.contains("cannot be verified"))
-        );
-        assert!(matches!(check(&rec(3, ""), 3, md5), Check::Mismatch(_)));
-    }
 }

@@ -23,6 +23,7 @@
 //! | [`batch`] | pure: catalog records → bulk-job batches |
 //! | [`job`] | one bulk job on the server: start, poll until a terminal state or the deadline, cancel |
 //! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
+//! | [`verify`] | pure: streamed size + MD5 against the catalog record |
 //! | [`export`] | one entry → one verified S3 object (or none) |
 //! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) |
 //! | [`pipeline`] | the flow above as one readable async function |
@@ -48,3 +49,4 @@ pub mod shutdown;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod unzip;
+pub mod verify;

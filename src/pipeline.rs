@@ -174,7 +174,7 @@ async fn needs_export(
     };
     match ctx.exporter.s3.existing(&key).await {
         Ok(Some(existing))
-            if existing.md5_meta.as_deref() == Some(&crate::export::catalog_checksum(&rec))
+            if existing.md5_meta.as_deref() == Some(&crate::verify::catalog_checksum(&rec))
                 && existing.size == rec.stored_bytes =>
         {
             ctx.tally.present(region, &rec);
