@@ -94,26 +94,18 @@ pub async fn assert_bucket_holds(
             rec["md5"].as_str().expect("md5"),
             "{key}: bytes differ from the catalog"
         );
-        assert_eq!(
-            obj.metadata.get("css-md5").map(String::as_str),
-            rec["checksum"].as_str(),
-            "{key}: css-md5"
-        );
-        assert_eq!(
-            obj.metadata.get("css-region").map(String::as_str),
-            rec["region"].as_str(),
-            "{key}: css-region"
-        );
-        assert_eq!(
-            obj.metadata.get("css-type").map(String::as_str),
-            rec["type"].as_str(),
-            "{key}: css-type"
-        );
-        assert_eq!(
-            obj.metadata.get("css-created-time").map(String::as_str),
-            rec["createdTime"].as_str(),
-            "{key}: css-created-time"
-        );
+        for (meta, field) in [
+            ("css-md5", "checksum"),
+            ("css-region", "region"),
+            ("css-type", "type"),
+            ("css-created-time", "createdTime"),
+        ] {
+            assert_eq!(
+                obj.metadata.get(meta).map(String::as_str),
+                rec[field].as_str(),
+                "{key}: {meta}"
+            );
+        }
         assert_eq!(
             obj.content_type.as_deref(),
             rec["mimeType"].as_str(),
