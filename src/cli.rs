@@ -2,6 +2,7 @@
 //! (operators and the Helm chart set the variables). This module only declares and parses
 //! text; [`crate::config`] turns it into validated settings.
 
+use crate::defaults;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -60,7 +61,7 @@ pub struct SyncArgs {
 #[command(next_help_heading = "CSS API")]
 pub struct CssArgs {
     /// API base: token at {base}/oauth/v2/token, storage at {base}/storage/{region}/v3/.
-    #[arg(long, env = "CSS_API_BASE", default_value = "https://api.8x8.com")]
+    #[arg(long, env = "CSS_API_BASE", default_value = defaults::API_BASE)]
     pub api_base: String,
     /// OAuth client id (the API key from 8x8 Admin Console).
     #[arg(long, env = "CSS_CLIENT_ID")]
@@ -72,7 +73,7 @@ pub struct CssArgs {
     #[arg(long, env = "CSS_CLIENT_SECRET_FILE", conflicts_with = "client_secret")]
     pub client_secret_file: Option<PathBuf>,
     /// Region used for region discovery (any valid region answers it).
-    #[arg(long, env = "CSS_DISCOVERY_REGION", default_value = "us-east")]
+    #[arg(long, env = "CSS_DISCOVERY_REGION", default_value = defaults::DISCOVERY_REGION)]
     pub discovery_region: String,
 }
 
@@ -111,7 +112,7 @@ pub struct S3Args {
     pub force_path_style: bool,
     /// Key template. Placeholders: {region} {type} {id} {objectName} {ext} {date} {year}
     /// {month} {day} {hour} {customerId} {userId} {mimeType} {tag:NAME}; must contain {id}.
-    #[arg(long, env = "S3_KEY_TEMPLATE", default_value = crate::config::DEFAULT_KEY_TEMPLATE)]
+    #[arg(long, env = "S3_KEY_TEMPLATE", default_value = defaults::KEY_TEMPLATE)]
     pub key_template: String,
     /// Write a JSON sidecar with the full catalog record beside each object.
     #[arg(long, env = "S3_SIDECAR", default_value_t = true, action = clap::ArgAction::Set)]
@@ -128,7 +129,7 @@ pub struct S3Args {
     /// Extra SDK checksums: when-required (default; accepted by MinIO, s3s, moto, Garage) or
     /// when-supported (the SDK's CRC on every upload; AWS S3 only). Every upload carries
     /// Content-MD5 either way.
-    #[arg(long, env = "S3_CHECKSUM", default_value = "when-required")]
+    #[arg(long, env = "S3_CHECKSUM", default_value = defaults::CHECKSUM)]
     pub checksum: String,
 }
 
@@ -136,42 +137,43 @@ pub struct S3Args {
 #[command(next_help_heading = "Tuning (each bound exists to keep memory, load or time in check)")]
 pub struct TuningArgs {
     /// Bulk job status polling interval: seconds (15) or a duration (15s); jittered ±20%.
-    #[arg(long, env = "CSS_POLL_INTERVAL", default_value = "15s")]
+    #[arg(long, env = "CSS_POLL_INTERVAL", default_value = defaults::POLL_INTERVAL)]
     pub poll_interval: String,
     /// Give up on one bulk job that is not DONE after this long (it is then retried).
-    #[arg(long, env = "CSS_JOB_DEADLINE", default_value = "1h")]
+    #[arg(long, env = "CSS_JOB_DEADLINE", default_value = defaults::JOB_DEADLINE)]
     pub job_deadline: String,
     /// Attempts per object across bulk jobs (FAILED, missing entries, bad bytes) before it is
     /// reported as failed.
-    #[arg(long, env = "CSS_OBJECT_ATTEMPTS", default_value_t = 4)]
+    #[arg(long, env = "CSS_OBJECT_ATTEMPTS", default_value_t = defaults::OBJECT_ATTEMPTS)]
     pub object_attempts: u32,
     /// Catalog page size (the API allows 1..=100).
-    #[arg(long, env = "CSS_PAGE_SIZE", default_value_t = 100)]
+    #[arg(long, env = "CSS_PAGE_SIZE", default_value_t = defaults::PAGE_SIZE)]
     pub page_size: u32,
     /// Most objects in one bulk job.
-    #[arg(long, env = "CSS_BATCH_MAX_OBJECTS", default_value_t = 500)]
+    #[arg(long, env = "CSS_BATCH_MAX_OBJECTS", default_value_t = defaults::BATCH_MAX_OBJECTS)]
     pub batch_max_objects: usize,
     /// Most stored bytes in one bulk job (the server's zip limit is 2 GB); larger objects go
-    /// through single-object download.
-    #[arg(long, env = "CSS_BATCH_MAX_BYTES", default_value = "1GiB")]
+    /// through single-object download. Units: KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n.
+    #[arg(long, env = "CSS_BATCH_MAX_BYTES", default_value = defaults::BATCH_MAX_BYTES)]
     pub batch_max_bytes: String,
     /// Regions processed at once.
-    #[arg(long, env = "CSS_REGION_CONCURRENCY", default_value_t = 2)]
+    #[arg(long, env = "CSS_REGION_CONCURRENCY", default_value_t = defaults::REGION_CONCURRENCY)]
     pub region_concurrency: usize,
     /// Bulk jobs in flight per region, so the server's preparation overlaps our transfer.
-    #[arg(long, env = "CSS_JOBS_PER_REGION", default_value_t = 3)]
+    #[arg(long, env = "CSS_JOBS_PER_REGION", default_value_t = defaults::JOBS_PER_REGION)]
     pub jobs_per_region: usize,
     /// Zip downloads streaming at once per region (each holds at most one entry's parts).
-    #[arg(long, env = "CSS_DOWNLOADS_PER_REGION", default_value_t = 2)]
+    #[arg(long, env = "CSS_DOWNLOADS_PER_REGION", default_value_t = defaults::DOWNLOADS_PER_REGION)]
     pub downloads_per_region: usize,
     /// S3 HEAD requests at once (the "already exported?" check).
-    #[arg(long, env = "S3_CHECK_CONCURRENCY", default_value_t = 16)]
+    #[arg(long, env = "S3_CHECK_CONCURRENCY", default_value_t = defaults::CHECK_CONCURRENCY)]
     pub check_concurrency: usize,
-    /// Multipart part size (min 5MiB); entries smaller than this go up as one PutObject.
-    #[arg(long, env = "S3_PART_SIZE", default_value = "16MiB")]
+    /// Multipart part size (5MiB..=5GiB; KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n); entries
+    /// smaller than this go up as one PutObject.
+    #[arg(long, env = "S3_PART_SIZE", default_value = defaults::PART_SIZE)]
     pub part_size: String,
     /// Parts uploading at once per object: memory per upload ≤ part size × (this + 1).
-    #[arg(long, env = "S3_PART_CONCURRENCY", default_value_t = 4)]
+    #[arg(long, env = "S3_PART_CONCURRENCY", default_value_t = defaults::PART_CONCURRENCY)]
     pub part_concurrency: usize,
     /// CSS HTTP connect/response-header timeout, and the idle timeout on download bodies.
     #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value = "60s")]

@@ -8,17 +8,14 @@ use crate::css::fiql::SearchFilter;
 use crate::css::retry::RetryPolicy;
 use crate::css::CssConfig;
 use crate::s3::keys::KeyTemplate;
-use crate::s3::{ChecksumMode, S3Settings, Sse};
+use crate::s3::{ChecksumMode, S3Settings, Sse, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-pub use crate::s3::DEFAULT_KEY_TEMPLATE;
-
-/// S3's smallest multipart part (all parts but the last).
-const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
-/// The documented bulk-download zip limit.
-pub const MAX_ZIP_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// The documented bulk-download zip limit: "the limit on bulk file downloads is 2 GB" (the
+/// vendor's OpenAPI description), read as 2 × 10^9 bytes, the smaller of the two readings.
+pub const MAX_ZIP_BYTES: u64 = 2_000_000_000;
 
 /// A bad flag or environment variable; the message names it.
 #[derive(Debug, thiserror::Error)]
@@ -112,20 +109,22 @@ impl Settings {
                 .clone()
                 .filter(|b| !b.trim().is_empty())
                 .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
-        KeyTemplate::parse(&a.s3.key_template)
-            .map_err(|e| invalid("S3_KEY_TEMPLATE", e.to_string()))?;
+        // Parsed once, here; the S3 layer renders keys with it and never re-parses.
+        let keys = KeyTemplate::parse(&a.s3.key_template)
+            .map_err(|e| invalid("S3_KEY_TEMPLATE", e.to_string()))?
+            .with_prefix(&a.s3.prefix)
+            .map_err(|e| invalid("S3_PREFIX", e.to_string()))?;
         let part_size = parse_bytes(&t.part_size).map_err(|r| invalid("S3_PART_SIZE", r))?;
-        if part_size < MIN_PART_SIZE {
+        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
             return Err(invalid(
                 "S3_PART_SIZE",
-                "must be at least 5MiB (an S3 limit)",
+                "must be between 5MiB and 5GiB (S3's part size limits)",
             ));
         }
         let s3 = S3Settings {
             bucket,
-            prefix: a.s3.prefix.clone(),
             force_path_style: a.s3.force_path_style,
-            key_template: a.s3.key_template.clone(),
+            keys,
             sidecar: a.s3.sidecar,
             sse: parse_sse(a.s3.sse.as_deref(), a.s3.sse_kms_key_id.clone())?,
             storage_class: a.s3.storage_class.clone().filter(|s| !s.is_empty()),
@@ -176,7 +175,7 @@ impl Settings {
         if batch_max_bytes == 0 || batch_max_bytes > MAX_ZIP_BYTES {
             return Err(invalid(
                 "CSS_BATCH_MAX_BYTES",
-                "must be between 1 byte and 2GiB (the bulk-download zip limit)",
+                "must be between 1 byte and 2GB (2000000000 bytes, the bulk-download zip limit)",
             ));
         }
         let run = RunSettings {
@@ -279,25 +278,22 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(t).map_err(|e| format!("{t:?} is not a duration ({e})"))
 }
 
-/// A byte size: `1048576`, `16MiB`, `1GiB`, `500MB`, `64k` (k/M/G are binary here too:
-/// sizes in this tool are buffers, and buffers are powers of two).
+/// A byte size: a plain number of bytes (`1048576`) or a number with a unit, parsed by the
+/// `bytesize` crate. Decimal units are powers of 1000 (`k`/`KB` = 1000, `MB` = 10^6,
+/// `GB` = 10^9), binary units powers of 1024 (`KiB` = 1024, `MiB` = 2^20, `GiB` = 2^30);
+/// case-insensitive, fractions allowed (`1.5GiB`). Sizes past 2^53 bytes are refused rather
+/// than rounded or saturated.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    /// Far above any size this tool uses (5 TiB objects), and exact in an f64.
+    const MAX: u64 = 1 << 53;
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
+    let size: bytesize::ByteSize = t
         .parse()
-        .map_err(|_| format!("{t:?} is not a byte size (e.g. 16MiB)"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        "t" | "tb" | "tib" => 1 << 40,
-        _ => return Err(format!("{t:?}: unknown unit {unit:?} (use KiB, MiB, GiB)")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("{t:?} is too large"))
+        .map_err(|_| format!("{t:?} is not a byte size (e.g. 16MiB, 500MB, 1048576)"))?;
+    match size.as_u64() {
+        n if n >= MAX => Err(format!("{t:?} is too large")),
+        n => Ok(n),
+    }
 }
 
 /// An instant: RFC 3339, or a duration before `now` (`48h` = now minus 48 hours).

@@ -89,7 +89,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
             .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "demo"))
             .build(),
     );
-    let target = S3Target::from_client(client, settings.s3.clone())?;
+    let target = S3Target::from_client(client, settings.s3.clone());
 
     println!("\n== first run: everything is exported");
     let first =

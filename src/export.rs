@@ -6,34 +6,19 @@
 //! happened to each object and whether the zip stream can go on.
 
 use crate::css::model::ObjectRecord;
+use crate::failure::{Cause, Rejection, Stage};
 use crate::metrics as m;
-use crate::s3::{ObjectMeta, S3Target, Upload, Verified};
+use crate::s3::{ObjectMeta, S3Error, S3Target, Upload};
 use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
 use crate::verify;
 use md5::{Digest as _, Md5};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tracing::{debug, warn};
 
 /// Read buffer for moving bytes from a zip entry or download into an upload.
 const CHUNK: usize = 256 * 1024;
-
-/// Why one object was not exported this time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// Bounded label: `verify`, `zip`, `s3`, `key`, `download`, `missing`.
-    pub stage: &'static str,
-    pub reason: String,
-}
-
-impl Rejection {
-    fn new(stage: &'static str, reason: impl Into<String>) -> Self {
-        Rejection {
-            stage,
-            reason: reason.into(),
-        }
-    }
-}
 
 /// Everything needed to turn bytes into verified S3 objects.
 #[derive(Clone)]
@@ -49,8 +34,7 @@ pub struct ZipOutcome {
     pub rejected: HashMap<String, Rejection>,
     /// Why the zip stream stopped early (truncated, reset, corrupt): the objects not yet seen
     /// are missing and must be requested again.
-    pub broken: Option<String>,
-    pub unexpected_entries: u64,
+    pub broken: Option<Arc<UnzipError>>,
 }
 
 impl Exporter {
@@ -58,7 +42,7 @@ impl Exporter {
     pub fn key(&self, region: &str, rec: &ObjectRecord) -> Result<String, Rejection> {
         self.s3
             .key_for(rec, region)
-            .map_err(|e| Rejection::new("key", error_chain(&e)))
+            .map_err(|e| Rejection::new(Stage::Key, e))
     }
 
     /// Streams every entry of a zip body into S3, matching entries to `records` by name.
@@ -88,8 +72,8 @@ impl Exporter {
                 Ok(Some(e)) => e,
                 Ok(None) => break,
                 Err(e) => {
-                    out.broken = Some(error_chain(&e));
                     reject_metric(e.kind());
+                    out.broken = Some(Arc::new(e));
                     return out;
                 }
             };
@@ -104,9 +88,8 @@ impl Exporter {
                     };
                     warn!(region, entry = %String::from_utf8_lossy(&name).escape_debug(), kind, "skipping zip entry");
                     reject_metric(kind);
-                    out.unexpected_entries += 1;
                     if let Err(e) = entry.skip().await {
-                        out.broken = Some(error_chain(&e));
+                        out.broken = Some(Arc::new(e));
                         return out;
                     }
                     continue;
@@ -117,7 +100,7 @@ impl Exporter {
                 Err(rej) => {
                     out.rejected.insert(rec.id.clone(), rej);
                     if let Err(e) = entry.skip().await {
-                        out.broken = Some(error_chain(&e));
+                        out.broken = Some(Arc::new(e));
                         return out;
                     }
                     continue;
@@ -132,10 +115,7 @@ impl Exporter {
                     if n == 0 {
                         return Ok(());
                     }
-                    upload
-                        .write(&buf[..n])
-                        .await
-                        .map_err(|e| Step::S3(error_chain(&e)))?;
+                    upload.write(&buf[..n]).await.map_err(Step::S3)?;
                 }
             }
             .await;
@@ -160,23 +140,25 @@ impl Exporter {
                 Err(Step::Zip(e)) => {
                     upload.abort().await;
                     reject_metric(e.kind());
-                    let reason = error_chain(&e);
-                    out.rejected
-                        .insert(rec.id.clone(), Rejection::new("zip", reason.clone()));
-                    out.broken = Some(reason);
+                    let e = Arc::new(e);
+                    out.rejected.insert(
+                        rec.id.clone(),
+                        Rejection::new(Stage::Zip, Cause::Entry(e.clone())),
+                    );
+                    out.broken = Some(e);
                     return out;
                 }
-                Err(Step::S3(reason)) => {
+                Err(Step::S3(e)) => {
                     // The entry was drained (and checked) above, so the zip goes on.
                     upload.abort().await;
                     out.rejected
-                        .insert(rec.id.clone(), Rejection::new("s3", reason));
+                        .insert(rec.id.clone(), Rejection::new(Stage::S3, e));
                 }
             }
         }
         if let Err(e) = zip.finish().await {
             reject_metric(e.kind());
-            out.broken = Some(error_chain(&e));
+            out.broken = Some(Arc::new(e));
         }
         out
     }
@@ -203,7 +185,7 @@ impl Exporter {
                 Ok(n) => n,
                 Err(e) => {
                     upload.abort().await;
-                    return Err(Rejection::new("download", e.to_string()));
+                    return Err(Rejection::new(Stage::Download, Cause::Read(e)));
                 }
             };
             if n == 0 {
@@ -212,18 +194,16 @@ impl Exporter {
             size += n as u64;
             if size > rec.stored_bytes {
                 upload.abort().await;
-                return Err(Rejection::new(
-                    "verify",
-                    format!(
-                        "download is larger than catalog storedBytes {}",
-                        rec.stored_bytes
-                    ),
-                ));
+                let too_long = verify::Mismatch::Size {
+                    got: size,
+                    want: rec.stored_bytes,
+                };
+                return Err(Rejection::new(Stage::Verify, too_long));
             }
             hasher.update(&buf[..n]);
             if let Err(e) = upload.write(&buf[..n]).await {
                 upload.abort().await;
-                return Err(Rejection::new("s3", error_chain(&e)));
+                return Err(Rejection::new(Stage::S3, e));
             }
         }
         self.settle(region, rec, &key, upload, size, hasher.finalize().into())
@@ -240,13 +220,13 @@ impl Exporter {
         size: u64,
         md5: [u8; 16],
     ) -> Result<(), Rejection> {
-        let md5_hex = match verify::check(rec, size, md5) {
-            verify::Check::Match(h) => h,
-            verify::Check::Mismatch(reason) => {
+        let proof = match verify::check(rec, size, md5) {
+            Ok(proof) => proof,
+            Err(mismatch) => {
                 upload.abort().await;
                 reject_metric("verify");
-                warn!(region, id = %rec.id, %reason, "object failed verification; upload aborted");
-                return Err(Rejection::new("verify", reason));
+                warn!(region, id = %rec.id, reason = %mismatch, "object failed verification; upload aborted");
+                return Err(Rejection::new(Stage::Verify, mismatch));
             }
         };
         if self.sidecar {
@@ -257,22 +237,18 @@ impl Exporter {
                 Ok(j) => j,
                 Err(e) => {
                     upload.abort().await;
-                    return Err(Rejection::new("sidecar", e.to_string()));
+                    return Err(Rejection::new(Stage::Sidecar, Cause::Sidecar(e)));
                 }
             };
             if let Err(e) = self.s3.put_sidecar(key, json.into()).await {
                 upload.abort().await;
-                return Err(Rejection::new("s3", error_chain(&e)));
+                return Err(Rejection::new(Stage::S3, e));
             }
         }
         upload
-            .commit(Verified {
-                md5_hex,
-                size,
-                catalog_checksum: verify::catalog_checksum(rec),
-            })
+            .commit(proof)
             .await
-            .map_err(|e| Rejection::new("s3", error_chain(&e)))?;
+            .map_err(|e| Rejection::new(Stage::S3, e))?;
         debug!(region, id = %rec.id, key, size, "object exported");
         Ok(())
     }
@@ -280,7 +256,7 @@ impl Exporter {
 
 enum Step {
     Zip(UnzipError),
-    S3(String),
+    S3(S3Error),
 }
 
 /// Upload metadata for a record.
@@ -298,16 +274,4 @@ pub fn meta(region: &str, rec: &ObjectRecord) -> ObjectMeta {
 
 fn reject_metric(kind: &str) {
     metrics::counter!(m::ENTRIES_REJECTED, "error_type" => kind.to_string()).increment(1);
-}
-
-/// An error and its sources on one line: "a: b: c".
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(src) = cur {
-        s.push_str(": ");
-        s.push_str(&src.to_string());
-        cur = src.source();
-    }
-    s
 }

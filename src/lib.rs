@@ -36,9 +36,12 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod css;
+pub mod decide;
+pub mod defaults;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod export;
+pub mod failure;
 pub mod job;
 pub mod metrics;
 pub mod pipeline;

@@ -102,7 +102,7 @@ fn shutdown_on_signal() -> CancellationToken {
 }
 
 fn print_error(what: &str, e: &dyn std::error::Error) {
-    eprintln!("error: {what}: {}", css_sync::export::error_chain(e));
+    eprintln!("error: {what}: {}", css_sync::failure::error_chain(e));
 }
 
 fn init_tracing(format: LogFormat, default_level: &str) {

@@ -1,21 +1,22 @@
 //! The sync, top to bottom: connect to CSS and S3, find the regions, then per region (bounded)
 //! page through the catalog, skip what S3 already holds with the same MD5, batch the rest into
 //! bulk jobs, run several jobs at once so the server's preparation overlaps our transfer, and
-//! stream every zip into S3 through the verifying exporter. Objects a job did not deliver
-//! intact are requested again (a FAILED job is split to isolate a poison object) until their
-//! attempts run out; then they are reported failed. Every object found ends exported, present
-//! or failed in the [`Tally`].
+//! stream every zip into S3 through the verifying exporter. What happens after a job fails or
+//! a zip leaves objects out (split, retry, give up) is decided by [`crate::decide`]; this
+//! module only runs what it hands out. Every object found ends exported, present or failed in
+//! the [`Tally`].
 
 use crate::batch::{self, Batcher, Work};
 use crate::config::Settings;
 use crate::css::model::ObjectRecord;
 use crate::css::{CssClient, CssError};
-use crate::export::{Exporter, Rejection};
+use crate::decide::{self, BatchPlan, Failure, Pending, Settled};
+use crate::export::Exporter;
+use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::job::{self, JobEnd, PollPolicy};
 use crate::report::{Report, Tally};
 use crate::s3::S3Target;
 use futures::{StreamExt, TryStreamExt};
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
@@ -161,14 +162,14 @@ async fn needs_export(
 ) -> Result<Option<ObjectRecord>, CssError> {
     ctx.tally.found(region, &rec);
     if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
-        let reason = format!("objectState {state}: only AVAILABLE objects can be downloaded");
-        ctx.tally.failed(region, &rec, "catalog", &reason);
+        let why = Rejection::new(Stage::Catalog, Cause::NotAvailable(state.to_string()));
+        ctx.tally.failed(region, &rec, &why, 0);
         return Ok(None);
     }
     let key = match ctx.exporter.key(region, &rec) {
         Ok(k) => k,
         Err(rej) => {
-            ctx.tally.failed(region, &rec, rej.stage, &rej.reason);
+            ctx.tally.failed(region, &rec, &rej, 0);
             return Ok(None);
         }
     };
@@ -183,83 +184,47 @@ async fn needs_export(
         Ok(_) => Ok(Some(rec)),
         Err(e) => {
             // Unknown state: export again rather than skip (an overwrite is harmless).
-            warn!(region, id = %rec.id, error = %crate::export::error_chain(&e), "S3 check failed; exporting");
+            warn!(region, id = %rec.id, error = %error_chain(&e), "S3 check failed; exporting");
             Ok(Some(rec))
         }
     }
 }
 
-/// An object with the attempts it has used and why the last one failed.
-struct Pending {
-    rec: ObjectRecord,
-    attempts: u32,
-    last: Option<Rejection>,
-}
-
-/// One batch through bulk jobs until every object is exported or out of attempts.
+/// One batch through bulk jobs until every object is exported or out of attempts; what to do
+/// after each job is [`decide`]'s business.
 async fn bulk(ctx: &Ctx, region: &str, records: Vec<ObjectRecord>, downloads: &Semaphore) {
     let run = &ctx.settings.run;
     let poll = PollPolicy {
         interval: run.poll_interval,
         deadline: run.job_deadline,
     };
-    let mut queue: VecDeque<Vec<Pending>> = VecDeque::new();
-    queue.push_back(
-        records
-            .into_iter()
-            .map(|rec| Pending {
-                rec,
-                attempts: 0,
-                last: None,
-            })
-            .collect(),
-    );
-    while let Some(batch) = queue.pop_front() {
-        if batch.is_empty() {
-            continue;
-        }
-        let ids: Vec<String> = batch.iter().map(|p| p.rec.id.clone()).collect();
-        let retry: Vec<Pending> = match job::run(&ctx.css, region, &ids, poll).await {
+    let mut plan = BatchPlan::new(records, run.object_attempts);
+    while let Some(piece) = plan.next_piece() {
+        let ids: Vec<String> = piece.iter().map(|p| p.rec.id.clone()).collect();
+        let (failure, why) = match job::run(&ctx.css, region, &ids, poll).await {
             Ok(JobEnd::Ready { zip_name, .. }) => {
-                stream_zip(ctx, region, &zip_name, batch, downloads).await
-            }
-            Ok(JobEnd::Failed { zip_name, state }) if batch.len() > 1 => {
-                // Split without charging: a poison object is isolated in log2(n) rounds.
-                warn!(region, zip = %zip_name, ?state, objects = batch.len(), "bulk job failed; splitting the batch");
-                let (a, b) = batch::split(batch);
-                queue.push_back(a);
-                queue.push_back(b);
-                continue;
-            }
-            Err(CssError::Http {
-                endpoint: "start",
-                status: 400..=499,
-                body_snippet,
-                ..
-            }) if batch.len() > 1 => {
-                // The server refused the batch (e.g. an object deleted by retention since we
-                // listed it): split it the same way, so the refusal ends up on that object only.
-                warn!(region, objects = batch.len(), refusal = %body_snippet, "bulk start refused; splitting the batch");
-                let (a, b) = batch::split(batch);
-                queue.push_back(a);
-                queue.push_back(b);
+                let rest = stream_zip(ctx, region, &zip_name, piece, downloads).await;
+                let settled = plan.undelivered(rest);
+                settle(ctx, region, settled).await;
                 continue;
             }
             Ok(JobEnd::Failed { zip_name, state }) => {
-                charge(batch, "job", format!("bulk job {zip_name} ended {state:?}"))
+                warn!(region, zip = %zip_name, ?state, objects = piece.len(), "bulk job failed");
+                let why = Cause::JobEnded { zip_name, state };
+                (Failure::JobFailed, why)
             }
-            Ok(JobEnd::TimedOut { zip_name }) => charge(
-                batch,
-                "job",
-                format!("bulk job {zip_name} not done within {:?}", poll.deadline),
-            ),
-            Err(e) => charge(batch, "job", crate::export::error_chain(&e)),
+            Ok(JobEnd::TimedOut { zip_name }) => {
+                let deadline = poll.deadline;
+                (Failure::TimedOut, Cause::JobTimedOut { zip_name, deadline })
+            }
+            Err(e) => {
+                let failure = decide::classify(&e);
+                warn!(region, objects = piece.len(), ?failure, error = %error_chain(&e), "bulk job could not run");
+                (failure, Cause::Css(e))
+            }
         };
-        let retry = settle_attempts(ctx, region, retry);
-        if !retry.is_empty() {
-            tokio::time::sleep(job::jittered(run.poll_interval)).await;
-            queue.push_back(retry);
-        }
+        let settled = plan.failed(piece, failure, Rejection::new(Stage::Job, why));
+        settle(ctx, region, settled).await;
     }
 }
 
@@ -269,108 +234,75 @@ async fn stream_zip(
     ctx: &Ctx,
     region: &str,
     zip_name: &str,
-    batch: Vec<Pending>,
+    piece: Vec<Pending>,
     downloads: &Semaphore,
-) -> Vec<Pending> {
+) -> Vec<(Pending, Rejection)> {
     let _permit = downloads.acquire().await;
     let body = match ctx.css.download_bulk(region, zip_name).await {
         Ok(body) => body,
-        Err(e) => return charge(batch, "download", crate::export::error_chain(&e)),
+        Err(e) => return with_reason(piece, Rejection::new(Stage::Download, e)),
     };
-    let records: Vec<ObjectRecord> = batch.iter().map(|p| p.rec.clone()).collect();
+    let records: Vec<ObjectRecord> = piece.iter().map(|p| p.rec.clone()).collect();
     let out = ctx
         .exporter
         .export_zip(region, &records, body, unzip_limits(ctx))
         .await;
-    let missing = match &out.broken {
+    let zip_name = zip_name.to_string();
+    let missing = match out.broken {
         Some(why) => {
-            warn!(region, zip = %zip_name, why, "zip stream ended early");
-            format!("not delivered: zip {zip_name} broke ({why})")
+            warn!(region, zip = %zip_name, why = %error_chain(&*why), "zip stream ended early");
+            Rejection::new(Stage::Missing, Cause::ZipBroke { zip_name, why })
         }
-        None => format!("not in zip {zip_name}"),
+        None => Rejection::new(Stage::Missing, Cause::NotInZip { zip_name }),
     };
-    let mut retry = Vec::new();
-    for mut p in batch {
+    let mut rest = Vec::new();
+    for p in piece {
         if out.exported.contains(&p.rec.id) {
             ctx.tally.exported(region, &p.rec);
             continue;
         }
-        p.last = Some(out.rejected.get(&p.rec.id).cloned().unwrap_or(Rejection {
-            stage: "missing",
-            reason: missing.clone(),
-        }));
-        retry.push(p);
+        let why = out.rejected.get(&p.rec.id).unwrap_or(&missing).clone();
+        rest.push((p, why));
     }
-    retry
+    rest
 }
 
-/// One object too large for a zip, through single-object download.
+/// One object too large for a zip, through single-object download, with the same attempts.
 async fn single(ctx: &Ctx, region: &str, rec: ObjectRecord, downloads: &Semaphore) {
-    let mut p = Pending {
-        rec,
-        attempts: 0,
-        last: None,
-    };
-    loop {
-        let result = {
-            let _permit = downloads.acquire().await;
-            match ctx.css.download_object(region, &p.rec.id).await {
-                Ok(body) => ctx.exporter.export_single(region, &p.rec, body).await,
-                Err(e) => Err(Rejection {
-                    stage: "download",
-                    reason: crate::export::error_chain(&e),
-                }),
+    let mut plan = BatchPlan::new(vec![rec], ctx.settings.run.object_attempts);
+    while let Some(piece) = plan.next_piece() {
+        for p in piece {
+            let result = {
+                let _permit = downloads.acquire().await;
+                match ctx.css.download_object(region, &p.rec.id).await {
+                    Ok(body) => ctx.exporter.export_single(region, &p.rec, body).await,
+                    Err(e) => Err(Rejection::new(Stage::Download, e)),
+                }
+            };
+            match result {
+                Ok(()) => ctx.tally.exported(region, &p.rec),
+                Err(why) => {
+                    let settled = plan.undelivered(vec![(p, why)]);
+                    settle(ctx, region, settled).await;
+                }
             }
-        };
-        match result {
-            Ok(()) => return ctx.tally.exported(region, &p.rec),
-            Err(rej) => p.last = Some(rej),
         }
-        match settle_attempts(ctx, region, vec![p]).pop() {
-            Some(q) => p = q,
-            None => return,
-        }
+    }
+}
+
+/// Reports the objects out of attempts, then waits before a retry if one is due.
+async fn settle(ctx: &Ctx, region: &str, settled: Settled) {
+    for g in settled.gave_up {
+        ctx.tally.failed(region, &g.rec, &g.last, g.attempts);
+    }
+    if settled.back_off {
         tokio::time::sleep(job::jittered(ctx.settings.run.poll_interval)).await;
     }
 }
 
-/// Charges one attempt to each object; reports those out of attempts, returns the rest.
-fn settle_attempts(ctx: &Ctx, region: &str, batch: Vec<Pending>) -> Vec<Pending> {
-    let max = ctx.settings.run.object_attempts;
-    batch
-        .into_iter()
-        .filter_map(|mut p| {
-            p.attempts += 1;
-            if p.attempts < max {
-                return Some(p);
-            }
-            let last = p.last.unwrap_or(Rejection {
-                stage: "unknown",
-                reason: "no reason recorded".into(),
-            });
-            ctx.tally.failed(
-                region,
-                &p.rec,
-                last.stage,
-                &format!("{} (after {} attempts)", last.reason, p.attempts),
-            );
-            None
-        })
-        .collect()
-}
-
-/// Records the same failed attempt reason on every object of a batch.
-fn charge(batch: Vec<Pending>, stage: &'static str, reason: String) -> Vec<Pending> {
-    batch
-        .into_iter()
-        .map(|p| Pending {
-            last: Some(Rejection {
-                stage,
-                reason: reason.clone(),
-            }),
-            ..p
-        })
-        .collect()
+/// Records the same failed-attempt reason on every object of a piece.
+fn with_reason(piece: Vec<Pending>, why: Rejection) -> Vec<(Pending, Rejection)> {
+    piece.into_iter().map(|p| (p, why.clone())).collect()
 }
 
 fn unzip_limits(ctx: &Ctx) -> crate::unzip::Limits {

@@ -5,6 +5,7 @@
 //! the run's bookkeeping: every object found must end exported, present or failed.
 
 use crate::css::model::ObjectRecord;
+use crate::failure::Rejection;
 use crate::metrics as m;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -111,9 +112,16 @@ impl Tally {
         metrics::counter!(m::BYTES_EXPORTED, &labels).increment(rec.stored_bytes);
     }
 
-    pub fn failed(&self, region: &str, rec: &ObjectRecord, stage: &str, reason: &str) {
+    /// The object failed for good: `why` is its last rejection, after `attempts` attempts (0
+    /// when it was never attempted, e.g. not AVAILABLE).
+    pub fn failed(&self, region: &str, rec: &ObjectRecord, why: &Rejection, attempts: u32) {
+        let stage = why.stage.as_str();
+        let reason = match attempts {
+            0 => why.reason(),
+            n => format!("{} (after {n} attempts)", why.reason()),
+        };
         self.with(region, &rec.object_type, |c| c.failed += 1);
-        metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.to_string()).increment(1);
+        metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage).increment(1);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.failed.push(FailedObject {
             region: region.to_string(),
@@ -121,7 +129,7 @@ impl Tally {
             object_type: rec.object_type.clone(),
             object_name: rec.object_name.clone(),
             stage: stage.to_string(),
-            reason: reason.to_string(),
+            reason,
         });
     }
 
@@ -257,6 +265,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::failure::Stage;
 
     fn rec(id: &str, ty: &str, bytes: u64) -> ObjectRecord {
         serde_json::from_value(serde_json::json!({
@@ -285,13 +294,17 @@ mod tests {
         assert_eq!(r.unaccounted, 1, "c was never settled");
         assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
 
-        t.failed("uk", &c, "verify", "md5 mismatch");
+        let mismatch = crate::verify::Mismatch::Md5 {
+            got: "aa".into(),
+            want: "bb".into(),
+        };
+        t.failed("uk", &c, &Rejection::new(Stage::Verify, mismatch), 2);
         let r = t.finish(vec!["uk".into()], vec![], false);
         assert_eq!((r.unaccounted, r.totals.failed), (0, 1));
         assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
         assert!(r
             .to_text()
-            .contains("FAILED uk c \"c.mp3\" at verify: md5 mismatch"));
+            .contains("FAILED uk c \"c.mp3\" at verify: md5 aa differs from catalog bb (after 2 attempts)"));
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["groups"][1]["type"], "voicemail");
         assert_eq!(json["groups"][1]["exported"], 1);

@@ -43,7 +43,13 @@ fn durations_accept_plain_seconds_and_units() {
 fn byte_sizes() {
     assert_eq!(parse_bytes("16MiB").unwrap(), 16 << 20);
     assert_eq!(parse_bytes("1GiB").unwrap(), 1 << 30);
-    assert_eq!(parse_bytes("64k").unwrap(), 64 << 10);
+    assert_eq!(parse_bytes("64KiB").unwrap(), 64 << 10);
+    // Decimal units are powers of 1000: CSS_BATCH_MAX_BYTES=2GB stays within the 2 GB limit.
+    assert_eq!(parse_bytes("64k").unwrap(), 64_000);
+    assert_eq!(parse_bytes("64KB").unwrap(), 64_000);
+    assert_eq!(parse_bytes("2GB").unwrap(), 2_000_000_000);
+    assert_eq!(parse_bytes("500mb").unwrap(), 500_000_000);
+    assert_eq!(parse_bytes("1.5GiB").unwrap(), 3 << 29);
     assert_eq!(parse_bytes("123").unwrap(), 123);
     assert!(parse_bytes("12 parsecs").is_err());
     assert!(parse_bytes("MiB").is_err());
@@ -92,6 +98,13 @@ fn bad_values_name_their_variable() {
         (&["--api-base", "ftp://x"], "CSS_API_BASE"),
         (&["--page-size", "101"], "CSS_PAGE_SIZE"),
         (&["--jobs-per-region", "0"], "CSS_JOBS_PER_REGION"),
+        // The S3 settings are validated here once; the S3 layer takes them as they are.
+        (&["--part-size", "10GiB"], "S3_PART_SIZE"),
+        (&["--part-size", "4.9MiB"], "S3_PART_SIZE"),
+        (&["--part-concurrency", "0"], "S3_PART_CONCURRENCY"),
+        (&["--key-template", "{type}"], "S3_KEY_TEMPLATE"),
+        (&["--prefix", "a/../b"], "S3_PREFIX"),
+        (&["--batch-max-bytes", "2.1GB"], "CSS_BATCH_MAX_BYTES"),
     ];
     for (args, name) in cases {
         let err = settings(args).expect_err(name).to_string();

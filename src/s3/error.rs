@@ -13,7 +13,7 @@ use crate::metrics::S3_ERRORS;
 pub enum S3Error {
     #[error("invalid S3 settings: {0}")]
     Config(String),
-    #[error("object key: {0}")]
+    #[error("object key")]
     Key(#[from] KeyError),
     #[error("bucket {bucket:?} does not exist")]
     NoSuchBucket { bucket: String },
@@ -85,15 +85,6 @@ impl S3Error {
             S3Error::Poisoned => "poisoned",
             S3Error::Embedded(_) => "embedded",
             S3Error::Task { .. } => "task",
-        }
-    }
-
-    /// True for failures a later run may not hit (network, throttling, 5xx).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            S3Error::Unreachable { .. } | S3Error::Task { .. } => true,
-            S3Error::Request { status, .. } => *status >= 500 || *status == 429,
-            _ => false,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! aws-config's standard chain (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, web identity, pod
 //! identity, profiles …); this module only adds path-style addressing, the checksum policy,
 //! the retry bound and a `HeadBucket` health check. Nothing becomes visible in the bucket
-//! before the caller proves the bytes matched the catalog (see [`upload::Verified`]).
+//! before the caller proves the bytes matched the catalog (see [`crate::verify::Verified`]).
 
 pub mod embedded;
 mod error;
@@ -21,7 +21,8 @@ use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation}
 use error::ErrorContext;
 pub use error::S3Error;
 pub use keys::{sidecar_key, KeyError, KeyTemplate, DEFAULT_KEY_TEMPLATE};
-pub use upload::{Committed, ExistingObject, ObjectMeta, Upload, Verified};
+pub use request::ObjectMeta;
+pub use upload::{Committed, ExistingObject, Upload};
 
 use crate::css::model::ObjectRecord;
 
@@ -63,10 +64,9 @@ pub enum ChecksumMode {
 #[derive(Debug, Clone)]
 pub struct S3Settings {
     pub bucket: String,
-    /// Prepended to every key; normalised to end with `/` unless empty.
-    pub prefix: String,
     pub force_path_style: bool,
-    pub key_template: String,
+    /// The parsed key template with the key prefix folded in (see [`KeyTemplate::with_prefix`]).
+    pub keys: KeyTemplate,
     /// Write `<key>.metadata.json` (the catalog record) beside each object.
     pub sidecar: bool,
     pub sse: Option<Sse>,
@@ -87,9 +87,8 @@ impl Default for S3Settings {
     fn default() -> Self {
         S3Settings {
             bucket: String::new(),
-            prefix: String::new(),
             force_path_style: false,
-            key_template: DEFAULT_KEY_TEMPLATE.to_string(),
+            keys: KeyTemplate::default(),
             sidecar: true,
             sse: None,
             storage_class: None,
@@ -102,34 +101,11 @@ impl Default for S3Settings {
     }
 }
 
-impl S3Settings {
-    fn validate(&self) -> Result<KeyTemplate, S3Error> {
-        let bad = |m: String| Err(S3Error::Config(m));
-        if self.bucket.trim().is_empty() {
-            return bad("bucket is empty".into());
-        }
-        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.part_size) {
-            return bad(format!(
-                "part size {} is outside {MIN_PART_SIZE}..={MAX_PART_SIZE} bytes",
-                self.part_size
-            ));
-        }
-        if self.part_concurrency == 0 {
-            return bad("part concurrency must be at least 1".into());
-        }
-        if self.max_attempts == 0 {
-            return bad("max attempts must be at least 1".into());
-        }
-        Ok(KeyTemplate::parse(&self.key_template)?.with_prefix(&self.prefix)?)
-    }
-}
-
 /// A bucket to export into: a configured client plus settings. Cheap to clone.
 #[derive(Clone)]
 pub struct S3Target {
     pub(crate) client: aws_sdk_s3::Client,
     pub(crate) settings: Arc<S3Settings>,
-    template: Arc<KeyTemplate>,
     pub(crate) ctx: Arc<ErrorContext>,
     /// Aborts of uploads dropped mid-way (an interrupted run): awaited before exit.
     pub(crate) aborts: tokio_util::task::TaskTracker,
@@ -151,7 +127,6 @@ impl S3Target {
     /// Builds a client from aws-config's standard chain, applies the settings and checks the
     /// bucket with `HeadBucket`.
     pub async fn connect(settings: S3Settings) -> Result<S3Target, S3Error> {
-        settings.validate()?;
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
         let host = match sdk.endpoint_url() {
             Some(u) => url::Url::parse(u)
@@ -163,26 +138,18 @@ impl S3Target {
                 sdk.region().map(|r| r.as_ref()).unwrap_or("no region")
             ),
         };
-        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host)?;
+        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
         target.healthcheck().await?;
         Ok(target)
     }
 
     /// Wraps an existing client (tests, demo), applying the settings' path style, checksum
     /// policy and retry bound on top of its configuration. No health check.
-    pub fn from_client(
-        client: aws_sdk_s3::Client,
-        settings: S3Settings,
-    ) -> Result<S3Target, S3Error> {
+    pub fn from_client(client: aws_sdk_s3::Client, settings: S3Settings) -> S3Target {
         Self::build(client, settings, "the configured endpoint".to_string())
     }
 
-    fn build(
-        client: aws_sdk_s3::Client,
-        settings: S3Settings,
-        host: String,
-    ) -> Result<S3Target, S3Error> {
-        let template = settings.validate()?;
+    fn build(client: aws_sdk_s3::Client, settings: S3Settings, host: String) -> S3Target {
         let (req, resp) = match settings.checksum {
             ChecksumMode::WhenRequired => (
                 RequestChecksumCalculation::WhenRequired,
@@ -208,13 +175,12 @@ impl S3Target {
             bucket: settings.bucket.clone(),
             host,
         };
-        Ok(S3Target {
+        S3Target {
             client: aws_sdk_s3::Client::from_conf(conf),
             settings: Arc::new(settings),
-            template: Arc::new(template),
             ctx: Arc::new(ctx),
             aborts: tokio_util::task::TaskTracker::new(),
-        })
+        }
     }
 
     /// `HeadBucket`: the bucket exists and these credentials may use it.
@@ -272,7 +238,7 @@ impl S3Target {
 
     /// The object key for a catalog record in `region`, prefix included.
     pub fn key_for(&self, rec: &ObjectRecord, region: &str) -> Result<String, S3Error> {
-        Ok(self.template.render(rec, region)?)
+        Ok(self.settings.keys.render(rec, region)?)
     }
 }
 

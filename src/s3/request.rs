@@ -4,8 +4,21 @@
 
 use std::collections::HashMap;
 
-use super::upload::ObjectMeta;
 use super::{S3Error, MAX_OBJECT_SIZE, MAX_PARTS, MAX_PART_SIZE};
+
+/// What is written as user metadata beside the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub object_id: String,
+    /// The catalog checksum, lowercase: a plain MD5 in hex, or S3-style `<hex>-1` as some
+    /// records carry it. Stored as `css-md5`; the "already exported?" check compares it.
+    pub md5_hex: String,
+    pub region: String,
+    pub object_type: String,
+    pub created_time: String,
+    /// `Content-Type`; `application/octet-stream` when absent or not a valid media type.
+    pub content_type: Option<String>,
+}
 
 /// Applies the SSE and storage-class settings to a `PutObject` or `CreateMultipartUpload`.
 macro_rules! with_storage_options {

@@ -14,22 +14,11 @@ use bytes::{Bytes, BytesMut};
 
 use super::error::S3Error;
 use super::multipart::{md5_base64, md5_of, Multipart};
-use super::request::{content_type, part_size_for, user_metadata, with_storage_options};
+use super::request::{
+    content_type, part_size_for, user_metadata, with_storage_options, ObjectMeta,
+};
 use super::{sidecar_key, S3Target};
-
-/// What is written as user metadata beside the bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectMeta {
-    pub object_id: String,
-    /// The catalog checksum, lowercase: a plain MD5 in hex, or S3-style `<hex>-1` as some
-    /// records carry it. Stored as `css-md5`; the "already exported?" check compares it.
-    pub md5_hex: String,
-    pub region: String,
-    pub object_type: String,
-    pub created_time: String,
-    /// `Content-Type`; `application/octet-stream` when absent or not a valid media type.
-    pub content_type: Option<String>,
-}
+use crate::verify::Verified;
 
 /// An object already at a key (`HeadObject`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,17 +26,6 @@ pub struct ExistingObject {
     /// The `css-md5` user metadata, lowercased, if present.
     pub md5_meta: Option<String>,
     pub size: u64,
-}
-
-/// The caller's proof that the streamed bytes matched the catalog: build it only after the
-/// size and MD5 computed over the stream equalled the catalog's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    /// MD5 of the streamed bytes, hex.
-    pub md5_hex: String,
-    pub size: u64,
-    /// The catalog checksum those bytes were verified against (as in [`ObjectMeta::md5_hex`]).
-    pub catalog_checksum: String,
 }
 
 /// A committed object.
@@ -230,20 +208,19 @@ impl Upload {
         if self.poisoned {
             return Err(S3Error::Poisoned);
         }
-        if self.counted != verified.size || self.counted != self.expected_size {
+        if self.counted != verified.size() || self.counted != self.expected_size {
             return Err(S3Error::SizeMismatch {
                 counted: self.counted,
-                verified: verified.size,
+                verified: verified.size(),
                 expected: self.expected_size,
             });
         }
         if !verified
-            .catalog_checksum
-            .trim()
+            .catalog_checksum()
             .eq_ignore_ascii_case(self.meta.md5_hex.trim())
         {
             return Err(S3Error::Md5Mismatch {
-                verified: verified.catalog_checksum.clone(),
+                verified: verified.catalog_checksum().to_string(),
                 against: "catalog",
                 other: self.meta.md5_hex.clone(),
             });
@@ -280,9 +257,9 @@ impl Upload {
     async fn put_single(&mut self, verified: &Verified) -> Result<Committed, S3Error> {
         let body = std::mem::take(&mut self.buf).freeze();
         let digest = md5_of(body.clone()).await?;
-        if !hex::encode(digest).eq_ignore_ascii_case(&verified.md5_hex) {
+        if !hex::encode(digest).eq_ignore_ascii_case(verified.md5_hex()) {
             return Err(S3Error::Md5Mismatch {
-                verified: verified.md5_hex.clone(),
+                verified: verified.md5_hex().to_string(),
                 against: "uploaded bytes'",
                 other: hex::encode(digest),
             });
@@ -345,16 +322,6 @@ impl Upload {
         if let Some(mpu) = self.mpu.take() {
             mpu.abort().await;
         }
-    }
-
-    /// Bytes accepted so far.
-    pub fn bytes_written(&self) -> u64 {
-        self.counted
-    }
-
-    /// The part size used for this upload (grown past [`super::MAX_PARTS`] parts if needed).
-    pub fn part_size(&self) -> usize {
-        self.part_size
     }
 }
 

@@ -111,7 +111,7 @@ async fn when_supported_checksums_against_s3s_fs() {
         checksum: ChecksumMode::WhenRequired,
         ..env.target.settings().clone()
     };
-    let relaxed = crate::s3::S3Target::from_client(env.target.client().clone(), settings).unwrap();
+    let relaxed = crate::s3::S3Target::from_client(env.target.client().clone(), settings);
     let o = relaxed
         .client()
         .get_object()

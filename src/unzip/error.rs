@@ -45,7 +45,7 @@ pub enum UnzipError {
         decompressed: u64,
     },
     /// The DEFLATE data itself is invalid.
-    #[error("corrupt DEFLATE data: {0}")]
+    #[error("corrupt DEFLATE data")]
     Corrupt(#[from] flate2::DecompressError),
     /// The central directory or end record disagrees with the entries streamed.
     #[error("central directory mismatch: {reason}")]
@@ -54,7 +54,7 @@ pub enum UnzipError {
     #[error("zip reader unusable: {reason}")]
     Unusable { reason: &'static str },
     /// The body reader failed.
-    #[error("I/O error reading the zip stream: {0}")]
+    #[error("I/O error reading the zip stream")]
     Io(#[source] io::Error),
 }
 

@@ -1,0 +1,52 @@
+//! Every default of `css-sync sync`, in one place: clap shows and applies these, and where a
+//! lower layer owns a default (the S3 part size, the key template, the API base) this module
+//! names that layer's constant instead of repeating its value. Durations and byte sizes are
+//! the text clap shows and parses (`"15s"`, `"16MiB"`); a test checks each against the typed
+//! value the library uses. Nothing here is computed or validated (see [`crate::config`]).
+
+use crate::{css, s3};
+
+// CSS API
+pub const API_BASE: &str = css::DEFAULT_API_BASE;
+pub const DISCOVERY_REGION: &str = css::DEFAULT_DISCOVERY_REGION;
+/// Records per catalog page: the most the API allows.
+pub const PAGE_SIZE: u32 = css::MAX_PAGE_SIZE;
+
+// Bulk jobs
+/// Between polls of one job; the vendor's guide asks for 15–30 s.
+pub const POLL_INTERVAL: &str = "15s";
+/// One job not DONE after this long is cancelled and retried.
+pub const JOB_DEADLINE: &str = "1h";
+/// Attempts per object across bulk jobs before it is reported failed.
+pub const OBJECT_ATTEMPTS: u32 = 4;
+pub const BATCH_MAX_OBJECTS: usize = 500;
+/// Well below the 2 GB zip limit ([`crate::config::MAX_ZIP_BYTES`]).
+pub const BATCH_MAX_BYTES: &str = "1GiB";
+
+// Concurrency
+pub const REGION_CONCURRENCY: usize = 2;
+pub const JOBS_PER_REGION: usize = 3;
+pub const DOWNLOADS_PER_REGION: usize = 2;
+pub const CHECK_CONCURRENCY: usize = 16;
+
+// S3
+pub const KEY_TEMPLATE: &str = s3::DEFAULT_KEY_TEMPLATE;
+/// [`s3::DEFAULT_PART_SIZE`] as text.
+pub const PART_SIZE: &str = "16MiB";
+pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
+pub const CHECKSUM: &str = "when-required";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{parse_bytes, parse_duration, MAX_ZIP_BYTES};
+    use std::time::Duration;
+
+    #[test]
+    fn texts_parse_to_the_library_values() {
+        assert_eq!(parse_bytes(PART_SIZE).unwrap(), s3::DEFAULT_PART_SIZE);
+        assert!(parse_bytes(BATCH_MAX_BYTES).unwrap() < MAX_ZIP_BYTES);
+        assert_eq!(parse_duration(POLL_INTERVAL).unwrap(), Duration::from_secs(15));
+        assert_eq!(parse_duration(JOB_DEADLINE).unwrap(), Duration::from_secs(3600));
+    }
+}
