@@ -5,7 +5,7 @@
 //! the run's bookkeeping: every object found must end exported, present or failed.
 
 use crate::css::model::ObjectRecord;
-use crate::failure::Rejection;
+use crate::failure::{Rejection, Stage};
 use crate::metrics as m;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -50,7 +50,7 @@ pub struct FailedObject {
     #[serde(rename = "type")]
     pub object_type: String,
     pub object_name: String,
-    pub stage: String,
+    pub stage: Stage,
     pub reason: String,
 }
 
@@ -115,20 +115,20 @@ impl Tally {
     /// The object failed for good: `why` is its last rejection, after `attempts` attempts (0
     /// when it was never attempted, e.g. not AVAILABLE).
     pub fn failed(&self, region: &str, rec: &ObjectRecord, why: &Rejection, attempts: u32) {
-        let stage = why.stage.as_str();
+        let stage = why.stage;
         let reason = match attempts {
             0 => why.reason(),
             n => format!("{} (after {n} attempts)", why.reason()),
         };
         self.with(region, &rec.object_type, |c| c.failed += 1);
-        metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage).increment(1);
+        metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.as_str()).increment(1);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.failed.push(FailedObject {
             region: region.to_string(),
             id: rec.id.clone(),
             object_type: rec.object_type.clone(),
             object_name: rec.object_name.clone(),
-            stage: stage.to_string(),
+            stage,
             reason,
         });
     }
@@ -265,7 +265,6 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::failure::Stage;
 
     fn rec(id: &str, ty: &str, bytes: u64) -> ObjectRecord {
         serde_json::from_value(serde_json::json!({
