@@ -293,6 +293,7 @@ async fn single(ctx: &Ctx, region: &str, rec: ObjectRecord, downloads: &Semaphor
 /// Reports the objects out of attempts, then waits before a retry if one is due.
 async fn settle(ctx: &Ctx, region: &str, settled: Settled) {
     for g in settled.gave_up {
+        warn!(region, id = %g.rec.id, stage = %g.last.stage, attempts = g.attempts, reason = %g.last.reason(), "object failed");
         ctx.tally.failed(region, &g.rec, &g.last, g.attempts);
     }
     if settled.back_off {
