@@ -2,8 +2,15 @@
 //! (operators and the Helm chart set the variables). This module only declares and parses
 //! text; [`crate::config`] turns it into validated settings.
 
+use crate::css::retry;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// A default duration as its flag text (`1m`, `5m`): the value lives once, in `css::retry`.
+fn default_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
 
 /// Exit codes, shown in `--help` and the README.
 pub const EXIT_CODES: &str = "\
@@ -60,7 +67,7 @@ pub struct SyncArgs {
 #[command(next_help_heading = "CSS API")]
 pub struct CssArgs {
     /// API base: token at {base}/oauth/v2/token, storage at {base}/storage/{region}/v3/.
-    #[arg(long, env = "CSS_API_BASE", default_value = "https://api.8x8.com")]
+    #[arg(long, env = "CSS_API_BASE", default_value = crate::css::DEFAULT_API_BASE)]
     pub api_base: String,
     /// OAuth client id (the API key from 8x8 Admin Console).
     #[arg(long, env = "CSS_CLIENT_ID")]
@@ -72,7 +79,7 @@ pub struct CssArgs {
     #[arg(long, env = "CSS_CLIENT_SECRET_FILE", conflicts_with = "client_secret")]
     pub client_secret_file: Option<PathBuf>,
     /// Region used for region discovery (any valid region answers it).
-    #[arg(long, env = "CSS_DISCOVERY_REGION", default_value = "us-east")]
+    #[arg(long, env = "CSS_DISCOVERY_REGION", default_value = crate::css::DEFAULT_DISCOVERY_REGION)]
     pub discovery_region: String,
 }
 
@@ -146,7 +153,7 @@ pub struct TuningArgs {
     #[arg(long, env = "CSS_OBJECT_ATTEMPTS", default_value_t = 4)]
     pub object_attempts: u32,
     /// Catalog page size (the API allows 1..=100).
-    #[arg(long, env = "CSS_PAGE_SIZE", default_value_t = 100)]
+    #[arg(long, env = "CSS_PAGE_SIZE", default_value_t = crate::css::MAX_PAGE_SIZE)]
     pub page_size: u32,
     /// Most objects in one bulk job.
     #[arg(long, env = "CSS_BATCH_MAX_OBJECTS", default_value_t = 500)]
@@ -174,11 +181,17 @@ pub struct TuningArgs {
     #[arg(long, env = "S3_PART_CONCURRENCY", default_value_t = 4)]
     pub part_concurrency: usize,
     /// CSS HTTP connect/response-header timeout, and the idle timeout on download bodies.
-    #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value = "60s")]
+    #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value_t = default_duration(retry::DEFAULT_HTTP_TIMEOUT))]
     pub http_timeout: String,
-    /// Attempts per CSS request (429/5xx/network), with jittered backoff and Retry-After.
-    #[arg(long, env = "CSS_MAX_ATTEMPTS", default_value_t = 6)]
+    /// Attempts per CSS request (429/5xx/network), with jittered backoff and Retry-After
+    /// (honoured up to 2m); also the most resumes of one download body.
+    #[arg(long, env = "CSS_MAX_ATTEMPTS", default_value_t = retry::DEFAULT_MAX_ATTEMPTS)]
     pub max_attempts: u32,
+    /// Overall time of one CSS request, its retries and waits included: a wait that would
+    /// pass it ends the request at once. For a download, it bounds each outage (the resume
+    /// and its retries), never a body that keeps flowing.
+    #[arg(long, env = "CSS_CALL_DEADLINE", default_value_t = default_duration(retry::DEFAULT_CALL_DEADLINE))]
+    pub call_deadline: String,
 }
 
 #[derive(Debug, Args)]
