@@ -2,8 +2,10 @@
 //! A [`Download`] is one continuous byte stream: when the connection breaks mid-body (reset,
 //! early end before Content-Length, idle timeout) it re-requests `Range: bytes={offset}-`
 //! (with `If-Range`) and accepts only a 206 starting exactly at `offset`; anything else is an
-//! error, never a silent restart from 0. It never parses the bytes (the zip reader does) and
-//! never logs URLs (a presigned URL is a credential).
+//! error, never a silent restart from 0. Resumes go through the shared `retry::RetryState`:
+//! at most `max_attempts` per body, and each outage (backoff, re-request and its retries)
+//! within the call deadline, which never limits a body that keeps flowing. It never parses
+//! the bytes (the zip reader does) and never logs URLs (a presigned URL is a credential).
 
 use std::io;
 use std::pin::Pin;
