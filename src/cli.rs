@@ -5,6 +5,12 @@
 use crate::defaults;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// A default duration as its flag text (`1m`, `5m`): the value lives once, in [`defaults`].
+fn default_duration(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
 
 /// Exit codes, shown in `--help` and the README.
 pub const EXIT_CODES: &str = "\
@@ -137,10 +143,10 @@ pub struct S3Args {
 #[command(next_help_heading = "Tuning (each bound exists to keep memory, load or time in check)")]
 pub struct TuningArgs {
     /// Bulk job status polling interval: seconds (15) or a duration (15s); jittered ±20%.
-    #[arg(long, env = "CSS_POLL_INTERVAL", default_value = defaults::POLL_INTERVAL)]
+    #[arg(long, env = "CSS_POLL_INTERVAL", default_value_t = default_duration(defaults::POLL_INTERVAL))]
     pub poll_interval: String,
     /// Give up on one bulk job that is not DONE after this long (it is then retried).
-    #[arg(long, env = "CSS_JOB_DEADLINE", default_value = defaults::JOB_DEADLINE)]
+    #[arg(long, env = "CSS_JOB_DEADLINE", default_value_t = default_duration(defaults::JOB_DEADLINE))]
     pub job_deadline: String,
     /// Attempts per object across bulk jobs (FAILED, missing entries, bad bytes) before it is
     /// reported as failed.
@@ -176,11 +182,17 @@ pub struct TuningArgs {
     #[arg(long, env = "S3_PART_CONCURRENCY", default_value_t = defaults::PART_CONCURRENCY)]
     pub part_concurrency: usize,
     /// CSS HTTP connect/response-header timeout, and the idle timeout on download bodies.
-    #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value = "60s")]
+    #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value_t = default_duration(defaults::HTTP_TIMEOUT))]
     pub http_timeout: String,
-    /// Attempts per CSS request (429/5xx/network), with jittered backoff and Retry-After.
-    #[arg(long, env = "CSS_MAX_ATTEMPTS", default_value_t = 6)]
+    /// Attempts per CSS request (429/5xx/network), with jittered backoff and Retry-After
+    /// (honoured up to 2m); also the most resumes of one download body.
+    #[arg(long, env = "CSS_MAX_ATTEMPTS", default_value_t = defaults::MAX_ATTEMPTS)]
     pub max_attempts: u32,
+    /// Overall time of one CSS request, its retries and waits included: a wait that would
+    /// pass it ends the request at once. For a download, it bounds each outage (the resume
+    /// and its retries), never a body that keeps flowing.
+    #[arg(long, env = "CSS_CALL_DEADLINE", default_value_t = default_duration(defaults::CALL_DEADLINE))]
+    pub call_deadline: String,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@
 use crate::cli::SyncArgs;
 use crate::css::fiql::SearchFilter;
 use crate::css::retry::RetryPolicy;
-use crate::css::CssConfig;
+use crate::css::{CssConfig, PageSize, MAX_PAGE_SIZE};
 use crate::s3::keys::KeyTemplate;
 use crate::s3::{ChecksumMode, S3Settings, Sse, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::secret::Secret;
@@ -16,6 +16,11 @@ use std::time::Duration;
 /// The documented bulk-download zip limit: "the limit on bulk file downloads is 2 GB" (the
 /// vendor's OpenAPI description), read as 2 × 10^9 bytes, the smaller of the two readings.
 pub const MAX_ZIP_BYTES: u64 = 2_000_000_000;
+
+/// Longest accepted `CSS_HTTP_TIMEOUT`: an hour without a byte is an outage, not a slow server.
+pub const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Longest accepted `CSS_CALL_DEADLINE` (a day: longer than any run).
+pub const MAX_CALL_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 /// A bad flag or environment variable; the message names it.
 #[derive(Debug, thiserror::Error)]
@@ -85,13 +90,18 @@ impl Settings {
                 name: "CSS_CLIENT_ID",
             })?;
         let client_secret = read_secret(a)?;
-        let http_timeout = positive_duration("CSS_HTTP_TIMEOUT", &t.http_timeout)?;
+        let http_timeout = bounded_duration("CSS_HTTP_TIMEOUT", &t.http_timeout, MAX_HTTP_TIMEOUT)?;
+        let call_deadline =
+            bounded_duration("CSS_CALL_DEADLINE", &t.call_deadline, MAX_CALL_DEADLINE)?;
         if t.max_attempts == 0 {
             return Err(invalid("CSS_MAX_ATTEMPTS", "must be at least 1"));
         }
-        if !(1..=100).contains(&t.page_size) {
-            return Err(invalid("CSS_PAGE_SIZE", "must be between 1 and 100"));
-        }
+        let page_size = PageSize::new(t.page_size).ok_or_else(|| {
+            invalid(
+                "CSS_PAGE_SIZE",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            )
+        })?;
         let css = CssConfig {
             api_base,
             client_id,
@@ -99,9 +109,10 @@ impl Settings {
             http_timeout,
             retry: RetryPolicy {
                 max_attempts: t.max_attempts,
+                call_deadline,
                 ..RetryPolicy::default()
             },
-            page_size: t.page_size,
+            page_size,
         };
 
         let bucket =
@@ -265,15 +276,38 @@ fn positive_duration(name: &'static str, text: &str) -> Result<Duration, ConfigE
     }
 }
 
-/// Plain seconds (`15`, `0.5`) or a humantime duration (`15s`, `2m`, `1h 30m`, `7d`).
+/// [`positive_duration`] no longer than `max`.
+fn bounded_duration(
+    name: &'static str,
+    text: &str,
+    max: Duration,
+) -> Result<Duration, ConfigError> {
+    let d = positive_duration(name, text)?;
+    if d > max {
+        return Err(invalid(
+            name,
+            format!(
+                "{:?} is too long (at most {})",
+                text.trim(),
+                humantime::format_duration(max)
+            ),
+        ));
+    }
+    Ok(d)
+}
+
+/// Plain seconds (`15`, `0.5`) or a humantime duration (`15s`, `2m`, `1h 30m`, `7d`). Values
+/// beyond what a `Duration` holds (`1e30`) are an error, never a panic.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if let Ok(secs) = t.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(Duration::from_secs_f64(secs))
-        } else {
-            Err(format!("{t:?} is not a duration"))
-        };
+        return Duration::try_from_secs_f64(secs).map_err(|_| {
+            if secs.is_finite() && secs > 0.0 {
+                format!("{t:?} is too long")
+            } else {
+                format!("{t:?} is not a duration")
+            }
+        });
     }
     humantime::parse_duration(t).map_err(|e| format!("{t:?} is not a duration ({e})"))
 }

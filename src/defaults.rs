@@ -1,8 +1,11 @@
 //! Every default of `css-sync sync`, in one place: clap shows and applies these, and where a
 //! lower layer owns a default (the S3 part size, the key template, the API base) this module
-//! names that layer's constant instead of repeating its value. Durations and byte sizes are
-//! the text clap shows and parses (`"15s"`, `"16MiB"`); a test checks each against the typed
-//! value the library uses. Nothing here is computed or validated (see [`crate::config`]).
+//! names that layer's constant instead of repeating its value. Durations are typed (clap shows
+//! them as `15s`, `1h`); byte sizes are the text clap shows and parses (`"16MiB"`), and a test
+//! checks each against the typed value the library uses. Nothing here is computed or
+//! validated (see [`crate::config`]).
+
+use std::time::Duration;
 
 use crate::{css, s3};
 
@@ -11,12 +14,15 @@ pub const API_BASE: &str = css::DEFAULT_API_BASE;
 pub const DISCOVERY_REGION: &str = css::DEFAULT_DISCOVERY_REGION;
 /// Records per catalog page: the most the API allows.
 pub const PAGE_SIZE: u32 = css::MAX_PAGE_SIZE;
+pub const HTTP_TIMEOUT: Duration = css::retry::DEFAULT_HTTP_TIMEOUT;
+pub const MAX_ATTEMPTS: u32 = css::retry::DEFAULT_MAX_ATTEMPTS;
+pub const CALL_DEADLINE: Duration = css::retry::DEFAULT_CALL_DEADLINE;
 
 // Bulk jobs
 /// Between polls of one job; the vendor's guide asks for 15–30 s.
-pub const POLL_INTERVAL: &str = "15s";
+pub const POLL_INTERVAL: Duration = Duration::from_secs(15);
 /// One job not DONE after this long is cancelled and retried.
-pub const JOB_DEADLINE: &str = "1h";
+pub const JOB_DEADLINE: Duration = Duration::from_secs(3600);
 /// Attempts per object across bulk jobs before it is reported failed.
 pub const OBJECT_ATTEMPTS: u32 = 4;
 pub const BATCH_MAX_OBJECTS: usize = 500;
@@ -39,14 +45,11 @@ pub const CHECKSUM: &str = "when-required";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{parse_bytes, parse_duration, MAX_ZIP_BYTES};
-    use std::time::Duration;
+    use crate::config::{parse_bytes, MAX_ZIP_BYTES};
 
     #[test]
     fn texts_parse_to_the_library_values() {
         assert_eq!(parse_bytes(PART_SIZE).unwrap(), s3::DEFAULT_PART_SIZE);
         assert!(parse_bytes(BATCH_MAX_BYTES).unwrap() < MAX_ZIP_BYTES);
-        assert_eq!(parse_duration(POLL_INTERVAL).unwrap(), Duration::from_secs(15));
-        assert_eq!(parse_duration(JOB_DEADLINE).unwrap(), Duration::from_secs(3600));
     }
 }

@@ -134,3 +134,93 @@ fn secret_file_is_read_and_trimmed() {
     let s = Settings::from_args(&a, now()).unwrap();
     assert_eq!(s.css.client_secret.expose(), "from-file");
 }
+
+#[test]
+fn giant_durations_are_a_config_error_not_a_panic() {
+    assert!(parse_duration("1e30").unwrap_err().contains("too long"));
+    assert!(parse_duration("1e300").is_err());
+    assert!(parse_duration("inf").is_err());
+    assert!(parse_duration("NaN").is_err());
+    let cases: &[(&str, &str, &str)] = &[
+        ("--http-timeout", "1e30", "CSS_HTTP_TIMEOUT"),
+        ("--http-timeout", "2h", "CSS_HTTP_TIMEOUT"),
+        ("--http-timeout", "0", "CSS_HTTP_TIMEOUT"),
+        ("--call-deadline", "1e30", "CSS_CALL_DEADLINE"),
+        ("--call-deadline", "25h", "CSS_CALL_DEADLINE"),
+        (
+            "--call-deadline",
+            "99999999999999999999999d",
+            "CSS_CALL_DEADLINE",
+        ),
+        ("--call-deadline", "0s", "CSS_CALL_DEADLINE"),
+        ("--call-deadline", "soon", "CSS_CALL_DEADLINE"),
+        ("--poll-interval", "1e30", "CSS_POLL_INTERVAL"),
+    ];
+    for (flag, value, name) in cases {
+        let err = settings(&[flag, value]).expect_err(name).to_string();
+        assert!(err.starts_with(name), "{flag} {value}: {err}");
+    }
+    assert_eq!(
+        settings(&["--call-deadline", "24h"])
+            .unwrap()
+            .css
+            .retry
+            .call_deadline,
+        MAX_CALL_DEADLINE
+    );
+}
+
+#[test]
+fn css_defaults_are_the_library_defaults() {
+    use crate::css::retry::{DEFAULT_CALL_DEADLINE, DEFAULT_HTTP_TIMEOUT, DEFAULT_MAX_ATTEMPTS};
+    let s = settings(&[]).unwrap();
+    // What users got before the defaults moved into css::retry.
+    assert_eq!(s.css.http_timeout, Duration::from_secs(60));
+    assert_eq!(s.css.retry.max_attempts, 6);
+    assert_eq!(s.css.http_timeout, DEFAULT_HTTP_TIMEOUT);
+    assert_eq!(s.css.retry.max_attempts, DEFAULT_MAX_ATTEMPTS);
+    assert_eq!(s.css.retry.call_deadline, DEFAULT_CALL_DEADLINE);
+    assert_eq!(s.css.retry, RetryPolicy::default());
+    assert_eq!(s.css.page_size, PageSize::MAX);
+    assert_eq!(s.css.api_base.as_str(), "https://api.8x8.com/");
+    assert_eq!(s.run.discovery_region, crate::css::DEFAULT_DISCOVERY_REGION);
+    let s = settings(&["--call-deadline", "90s", "--page-size", "7"]).unwrap();
+    assert_eq!(s.css.retry.call_deadline, Duration::from_secs(90));
+    assert_eq!(s.css.page_size.get(), 7);
+}
+
+#[test]
+fn empty_credentials_are_refused_here_not_by_the_client() {
+    let cli = Cli::try_parse_from([
+        "css-sync",
+        "sync",
+        "--client-id",
+        "id",
+        "--client-secret",
+        "",
+        "--bucket",
+        "b",
+    ])
+    .unwrap();
+    let Command::Sync(a) = cli.command else {
+        unreachable!()
+    };
+    let err = Settings::from_args(&a, now()).unwrap_err().to_string();
+    assert!(err.starts_with("CSS_CLIENT_SECRET"), "{err}");
+    let cli = Cli::try_parse_from([
+        "css-sync",
+        "sync",
+        "--client-id",
+        " ",
+        "--client-secret",
+        "s",
+        "--bucket",
+        "b",
+    ])
+    .unwrap();
+    let Command::Sync(a) = cli.command else {
+        unreachable!()
+    };
+    let err = Settings::from_args(&a, now()).unwrap_err().to_string();
+    assert!(err.starts_with("CSS_CLIENT_ID"), "{err}");
+}

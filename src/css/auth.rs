@@ -1,6 +1,6 @@
 //! OAuth client-credentials tokens for CSS: one token shared by every task, fetched once
 //! (concurrent callers wait on the single in-flight fetch), refreshed ahead of expiry and on
-//! demand after a 401. It owns the token endpoint's retries; it never logs the token, the
+//! demand after a 401. Its retries go through the shared `retry::RetryState`; it never logs the token, the
 //! client secret or any header, and never decides anything about storage calls.
 
 use std::time::Duration;
@@ -8,11 +8,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::info;
 use url::Url;
 
 use super::error::body_snippet;
-use super::retry::{self, Idempotency, RetryPolicy};
+use super::retry::{self, Idempotency, RetryPolicy, RetryState};
 use super::{send_timed, CssError};
 use crate::metrics::TOKENS_FETCHED;
 use crate::secret::Secret;
@@ -112,8 +112,7 @@ impl TokenSource {
     }
 
     async fn fetch(&self) -> Result<Cached, CssError> {
-        let attempts = self.retry.attempts();
-        let mut attempt = 1;
+        let mut retry = RetryState::call(&self.retry, ENDPOINT);
         loop {
             let rb = self
                 .http
@@ -121,7 +120,8 @@ impl TokenSource {
                 .basic_auth(&self.client_id, Some(self.client_secret.expose()))
                 .header(reqwest::header::ACCEPT, "application/json")
                 .form(&[("grant_type", "client_credentials")]);
-            let (reason, after, err) = match send_timed(rb, ENDPOINT, self.http_timeout).await {
+            let timeout = retry.attempt_timeout(self.http_timeout);
+            let (reason, after, err) = match send_timed(rb, ENDPOINT, timeout).await {
                 Ok(resp) if resp.status().is_success() => match resp.bytes().await {
                     Ok(body) => return self.accept(&body),
                     Err(e) => ("network", None, CssError::network(ENDPOINT, e)),
@@ -148,14 +148,9 @@ impl TokenSource {
                 Err(e) if super::is_transient(&e) => ("network", None, e),
                 Err(e) => return Err(e),
             };
-            if attempt >= attempts {
-                return Err(err);
-            }
-            retry::record_retry(ENDPOINT, reason);
-            let delay = self.retry.delay(attempt, after);
-            warn!(endpoint = ENDPOINT, attempt, reason, ?delay, error = %err, "retrying token fetch");
-            tokio::time::sleep(delay).await;
-            attempt += 1;
+            retry
+                .pause(None, "retrying token fetch", reason, after, err)
+                .await?;
         }
     }
 

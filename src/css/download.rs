@@ -2,8 +2,10 @@
 //! A [`Download`] is one continuous byte stream: when the connection breaks mid-body (reset,
 //! early end before Content-Length, idle timeout) it re-requests `Range: bytes={offset}-`
 //! (with `If-Range`) and accepts only a 206 starting exactly at `offset`; anything else is an
-//! error, never a silent restart from 0. It never parses the bytes (the zip reader does) and
-//! never logs URLs (a presigned URL is a credential).
+//! error, never a silent restart from 0. Resumes go through the shared `retry::RetryState`:
+//! at most `max_attempts` per body, and each outage (backoff, re-request and its retries)
+//! within the call deadline, which never limits a body that keeps flowing. It never parses
+//! the bytes (the zip reader does) and never logs URLs (a presigned URL is a credential).
 
 use std::io;
 use std::pin::Pin;
@@ -19,11 +21,10 @@ use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::io::StreamReader;
-use tracing::warn;
 use url::Url;
 
 use super::range::{parse_content_range, validator};
-use super::retry::{self, Idempotency};
+use super::retry::{self, Idempotency, RetryState};
 use super::{CssClient, CssError, Req};
 
 /// A JSON answer where a zip was expected is read up to this size, no further.
@@ -208,6 +209,11 @@ struct Body {
     total: Option<u64>,
     validator: Option<HeaderValue>,
     done: bool,
+    /// Resumes of this body (at most `max_attempts`); its deadline is that of the current
+    /// outage (see `retry`).
+    retry: RetryState,
+    /// Between a break and the next chunk received: the outage's deadline is running.
+    in_outage: bool,
     received: Arc<AtomicU64>,
     resumes: Arc<AtomicU32>,
 }
@@ -223,6 +229,7 @@ impl Body {
         }
         let total = resp.content_length();
         let validator = validator(resp.headers());
+        let retry = RetryState::body(client.retry_policy(), req.endpoint);
         Ok(Body {
             client,
             req,
@@ -232,6 +239,8 @@ impl Body {
             total,
             validator,
             done: false,
+            retry,
+            in_outage: false,
             received: Arc::new(AtomicU64::new(0)),
             resumes: Arc::new(AtomicU32::new(0)),
         })
@@ -289,6 +298,7 @@ impl Body {
                         }));
                     }
                     self.offset = end;
+                    self.in_outage = false;
                     metrics::counter!(crate::metrics::BYTES_DOWNLOADED, "region" => self.req.region.clone(), "endpoint" => ep)
                         .increment(chunk.len() as u64);
                     return Some(Ok(chunk));
@@ -306,21 +316,35 @@ impl Body {
                 Err(_) => "idle timeout",
             };
             self.body = None;
-            let resumes = self.resumes.load(Ordering::Relaxed);
-            let policy = self.client.retry_policy();
-            if resumes >= policy.attempts() {
+            if !self.in_outage {
+                self.in_outage = true;
+                self.retry.start_outage();
+            }
+            let broken = CssError::ResumeFailed {
+                endpoint: ep,
+                offset: self.offset,
+                reason: broke.to_string(),
+            };
+            let what = "download broke; resuming";
+            let region = Some(self.req.region.as_str());
+            if let Err(e) = self
+                .retry
+                .pause(region, what, "network", None, broken)
+                .await
+            {
                 self.done = true;
-                return Some(Err(CssError::ResumeFailed {
-                    endpoint: ep,
-                    offset: self.offset,
-                    reason: format!("{broke}; gave up after {resumes} resumes"),
+                let resumes = self.retry.retries();
+                return Some(Err(match e {
+                    // Out of resumes: say how many were made.
+                    CssError::ResumeFailed { reason, .. } => CssError::ResumeFailed {
+                        endpoint: ep,
+                        offset: self.offset,
+                        reason: format!("{reason}; gave up after {resumes} resumes"),
+                    },
+                    deadline => deadline,
                 }));
             }
-            self.resumes.store(resumes + 1, Ordering::Relaxed);
-            retry::record_retry(ep, "network");
-            let delay = policy.backoff(resumes + 1);
-            warn!(region = %self.req.region, endpoint = ep, offset = self.offset, attempt = resumes + 1, ?delay, "{broke}; resuming download");
-            tokio::time::sleep(delay).await;
+            self.resumes.store(self.retry.retries(), Ordering::Relaxed);
         }
     }
 
@@ -339,7 +363,10 @@ impl Body {
         if let Some(v) = &self.validator {
             req.headers.insert(IF_RANGE, v.clone());
         }
-        let resp = self.client.execute(&req).await?;
+        // The re-request's own retries share the outage's deadline.
+        let mut retry =
+            RetryState::call(self.client.retry_policy(), ep).until(self.retry.deadline());
+        let resp = self.client.send(&req, &mut retry).await?;
         if resp.status() != StatusCode::PARTIAL_CONTENT {
             return Err(fail(
                 self.offset,

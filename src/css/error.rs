@@ -63,6 +63,20 @@ pub enum CssError {
     /// The search filter could not be built safely.
     #[error("bad search filter: {0}")]
     BadFilter(String),
+    /// The call's deadline (`CSS_CALL_DEADLINE`) would pass during the wait before the next
+    /// attempt, so the call ended now. `source` is the last attempt's error.
+    #[error(
+        "CSS {endpoint}: gave up after {attempts} attempt(s): waiting {wait:?} more would pass \
+         the {deadline:?} call deadline"
+    )]
+    Deadline {
+        endpoint: &'static str,
+        attempts: u32,
+        deadline: Duration,
+        wait: Duration,
+        #[source]
+        source: Box<CssError>,
+    },
     /// A download body broke and could not be resumed at exactly `offset`.
     #[error("CSS {endpoint}: download could not resume at byte {offset}: {reason}")]
     ResumeFailed {
@@ -90,6 +104,7 @@ impl CssError {
             CssError::Paging(_) => "paging",
             CssError::BadFilter(_) => "bad_filter",
             CssError::ResumeFailed { .. } => "resume_failed",
+            CssError::Deadline { .. } => "deadline",
         }
     }
 
@@ -152,5 +167,94 @@ mod tests {
         assert!(CssError::AuthRejected { status: 401 }
             .to_string()
             .contains("CSS_CLIENT_SECRET"));
+    }
+
+    /// Every variant that has a `source()`, each wrapped the way the client builds it: the
+    /// chain `export::error_chain` prints names each cause exactly once, and no message
+    /// repeats its own source's text.
+    #[test]
+    fn error_chains_name_each_cause_once() {
+        let reqwest_err = || {
+            reqwest::Client::new()
+                .get("http://[not a host")
+                .build()
+                .unwrap_err()
+        };
+        let json_err = || serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        let network = || CssError::network("objects", reqwest_err());
+        let cases: Vec<Box<dyn std::error::Error + Send + Sync>> = vec![
+            Box::new(network()),
+            Box::new(CssError::Decode {
+                endpoint: "objects",
+                source: json_err(),
+            }),
+            Box::new(CssError::Deadline {
+                endpoint: "objects",
+                attempts: 3,
+                deadline: Duration::from_secs(300),
+                wait: Duration::from_secs(120),
+                source: Box::new(network()),
+            }),
+            Box::new(CssError::Deadline {
+                endpoint: "content",
+                attempts: 2,
+                deadline: Duration::from_secs(300),
+                wait: Duration::from_secs(1),
+                source: Box::new(CssError::ResumeFailed {
+                    endpoint: "content",
+                    offset: 7,
+                    reason: "idle timeout".into(),
+                }),
+            }),
+            // How a download body hands its errors to the zip reader.
+            Box::new(std::io::Error::other(CssError::Deadline {
+                endpoint: "download",
+                attempts: 2,
+                deadline: Duration::from_secs(300),
+                wait: Duration::from_secs(1),
+                source: Box::new(network()),
+            })),
+        ];
+        for e in &cases {
+            let chain = crate::failure::error_chain(e.as_ref());
+            let mut layer: Option<&(dyn std::error::Error + 'static)> = Some(e.as_ref());
+            let mut depth = 0;
+            while let Some(l) = layer {
+                let text = l.to_string();
+                assert_eq!(chain.matches(&text).count(), 1, "{text:?} in {chain:?}");
+                if let Some(src) = l.source() {
+                    assert!(
+                        !text.contains(&src.to_string()),
+                        "{text:?} repeats its source"
+                    );
+                }
+                layer = l.source();
+                depth += 1;
+            }
+            assert!(depth >= 2, "{chain}: has a cause");
+        }
+        // A variant without a cause: its message is the whole chain.
+        let e = CssError::ResumeFailed {
+            endpoint: "content",
+            offset: 7,
+            reason: "idle timeout".into(),
+        };
+        assert_eq!(crate::failure::error_chain(&e), e.to_string());
+    }
+
+    #[test]
+    fn deadline_has_its_own_bounded_kind() {
+        let e = CssError::Deadline {
+            endpoint: "objects",
+            attempts: 1,
+            deadline: Duration::from_secs(300),
+            wait: Duration::from_secs(120),
+            source: Box::new(CssError::Http {
+                endpoint: "objects",
+                status: 429,
+                body_snippet: String::new(),
+            }),
+        };
+        assert_eq!(e.kind(), "deadline");
     }
 }

@@ -32,7 +32,7 @@ pub use retry::RetryPolicy;
 use crate::metrics::CSS_REQUESTS;
 use crate::secret::Secret;
 use error::body_snippet;
-use retry::Idempotency;
+use retry::{Idempotency, RetryState};
 
 /// Production API root.
 pub const DEFAULT_API_BASE: &str = "https://api.8x8.com";
@@ -45,7 +45,34 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 /// Error bodies are read up to this many bytes for the snippet.
 const ERROR_BODY_LIMIT: usize = 4096;
 
-/// Client settings. `Debug` is safe: the secret is a [`Secret`].
+/// Records per search page: always within `1..=`[`MAX_PAGE_SIZE`] (the type holds the bound,
+/// so nothing downstream clamps or re-checks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize(u32);
+
+impl PageSize {
+    /// The largest page the API allows.
+    pub const MAX: PageSize = PageSize(MAX_PAGE_SIZE);
+
+    /// `n` records per page, or `None` outside `1..=`[`MAX_PAGE_SIZE`].
+    pub fn new(n: u32) -> Option<PageSize> {
+        (1..=MAX_PAGE_SIZE).contains(&n).then_some(PageSize(n))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for PageSize {
+    fn default() -> Self {
+        PageSize::MAX
+    }
+}
+
+/// Client settings, already validated by [`crate::config`] (the one validator: http(s)
+/// `api_base`, non-empty credentials, positive durations); the client does not check them
+/// again. `Debug` is safe: the secret is a [`Secret`].
 #[derive(Debug, Clone)]
 pub struct CssConfig {
     /// API root; token at `{base}/oauth/v2/token`, storage at `{base}/storage/{region}/v3/`.
@@ -53,25 +80,12 @@ pub struct CssConfig {
     pub client_id: String,
     pub client_secret: Secret,
     /// Connect timeout, time to response headers, and idle-read timeout of bodies (downloads
-    /// have no whole-request timeout: they are long streams).
+    /// have no whole-request timeout: they are long streams). Default
+    /// [`retry::DEFAULT_HTTP_TIMEOUT`].
     pub http_timeout: Duration,
+    /// Attempts, backoff and the per-call deadline (see [`retry`]).
     pub retry: RetryPolicy,
-    /// Records per search page, clamped to 1..=[`MAX_PAGE_SIZE`].
-    pub page_size: u32,
-}
-
-impl CssConfig {
-    /// Production defaults: 30 s timeout, default retries, 100 records per page.
-    pub fn with_defaults(client_id: impl Into<String>, client_secret: Secret) -> Self {
-        CssConfig {
-            api_base: Url::parse(DEFAULT_API_BASE).expect("constant URL parses"),
-            client_id: client_id.into(),
-            client_secret,
-            http_timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
-            page_size: MAX_PAGE_SIZE,
-        }
-    }
+    pub page_size: PageSize,
 }
 
 /// The CSS API client. Cheap to clone; all clones share one HTTP pool and one token.
@@ -85,7 +99,7 @@ struct Inner {
     api_base: Url,
     retry: RetryPolicy,
     http_timeout: Duration,
-    page_size: u32,
+    page_size: PageSize,
     auth: auth::TokenSource,
 }
 
@@ -113,27 +127,8 @@ pub(crate) struct Req {
 }
 
 impl CssClient {
-    /// Validates the configuration and builds the HTTP client. No network I/O.
+    /// Builds the HTTP client from settings validated by [`crate::config`]. No network I/O.
     pub fn new(cfg: CssConfig) -> Result<Self, CssError> {
-        if !matches!(cfg.api_base.scheme(), "http" | "https") || cfg.api_base.cannot_be_a_base() {
-            return Err(CssError::Config("api_base must be an http(s) URL".into()));
-        }
-        if cfg.client_id.trim().is_empty() || cfg.client_secret.is_empty() {
-            return Err(CssError::Config(
-                "client id and secret must be set (CSS_CLIENT_ID / CSS_CLIENT_SECRET)".into(),
-            ));
-        }
-        if cfg.http_timeout.is_zero() {
-            return Err(CssError::Config("http_timeout must be positive".into()));
-        }
-        let page_size = cfg.page_size.clamp(1, MAX_PAGE_SIZE);
-        if page_size != cfg.page_size {
-            warn!(
-                requested = cfg.page_size,
-                used = page_size,
-                "CSS page size clamped"
-            );
-        }
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.http_timeout)
             .read_timeout(cfg.http_timeout)
@@ -155,7 +150,7 @@ impl CssClient {
                 api_base: cfg.api_base,
                 retry: cfg.retry,
                 http_timeout: cfg.http_timeout,
-                page_size,
+                page_size: cfg.page_size,
                 auth,
             }),
         })
@@ -206,13 +201,23 @@ impl CssClient {
         })
     }
 
-    /// Sends `req` until a 2xx: bearer token, one refresh on 401, retries per policy.
-    /// 404 is [`CssError::NotFound`]; other final statuses are [`CssError::Http`].
+    /// Sends `req` until a 2xx: bearer token, one refresh on 401, retries per policy within
+    /// the call deadline. 404 is [`CssError::NotFound`]; other final statuses are
+    /// [`CssError::Http`].
     pub(crate) async fn execute(&self, req: &Req) -> Result<reqwest::Response, CssError> {
+        let mut retry = RetryState::call(&self.inner.retry, req.endpoint);
+        self.send(req, &mut retry).await
+    }
+
+    /// [`CssClient::execute`] continuing `retry` (its attempts and deadline), so that a
+    /// caller that retries after the response (a body that broke) shares one budget.
+    pub(crate) async fn send(
+        &self,
+        req: &Req,
+        retry: &mut RetryState,
+    ) -> Result<reqwest::Response, CssError> {
         let inner = &self.inner;
         let (ep, region) = (req.endpoint, req.region.as_str());
-        let attempts = inner.retry.attempts();
-        let mut attempt = 1;
         let mut refreshed = false;
         let mut token: Option<Secret> = None;
         loop {
@@ -228,18 +233,20 @@ impl CssClient {
             if let Some(body) = &req.json_body {
                 rb = rb.body(body.clone());
             }
-            let (reason, after, err) = match send_timed(rb, ep, inner.http_timeout).await {
+            let timeout = retry.attempt_timeout(inner.http_timeout);
+            let (reason, after, err) = match send_timed(rb, ep, timeout).await {
                 Ok(resp) if resp.status().is_success() => return Ok(resp),
                 Ok(resp) if resp.status() == StatusCode::UNAUTHORIZED && token.is_some() => {
                     if refreshed {
                         return Err(CssError::Unauthorized { endpoint: ep });
                     }
+                    // Not an attempt: the refresh is immediate and happens once per call.
                     refreshed = true;
                     retry::record_retry(ep, "401");
                     warn!(
                         region,
                         endpoint = ep,
-                        attempt,
+                        attempt = retry.attempt(),
                         "401 from CSS; refreshing the token once"
                     );
                     let rejected = token.take().unwrap_or_else(|| Secret::new(""));
@@ -272,35 +279,32 @@ impl CssClient {
                 Err(e) if is_transient(&e) => ("network", None, e),
                 Err(e) => return Err(e),
             };
-            if attempt >= attempts {
-                return Err(err);
-            }
-            retry::record_retry(ep, reason);
-            let delay = inner.retry.delay(attempt, after);
-            warn!(region, endpoint = ep, attempt, reason, ?delay, error = %err, "retrying CSS call");
-            tokio::time::sleep(delay).await;
-            attempt += 1;
+            retry
+                .pause(Some(region), "retrying CSS call", reason, after, err)
+                .await?;
         }
     }
 
     /// [`CssClient::execute`] plus reading the whole (small, JSON) body. A body that breaks
-    /// mid-read is fetched again for idempotent calls, never for `start`.
+    /// mid-read is fetched again for idempotent calls, never for `start`; both kinds of
+    /// retry share the call's one [`RetryState`].
     pub(crate) async fn fetch_bytes(&self, req: &Req) -> Result<Bytes, CssError> {
-        let mut attempt = 1;
+        let mut retry = RetryState::call(&self.inner.retry, req.endpoint);
         loop {
-            let resp = self.execute(req).await?;
+            let resp = self.send(req, &mut retry).await?;
             match resp.bytes().await {
                 Ok(b) => return Ok(b),
-                Err(e)
-                    if req.mode == Idempotency::Idempotent
-                        && attempt < self.inner.retry.attempts()
-                        && retry::error_is_retryable(&e) =>
-                {
-                    retry::record_retry(req.endpoint, "network");
-                    let delay = self.inner.retry.backoff(attempt);
-                    warn!(region = %req.region, endpoint = req.endpoint, attempt, ?delay, "CSS body broke; re-fetching");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
+                Err(e) if req.mode == Idempotency::Idempotent && retry::error_is_retryable(&e) => {
+                    let err = CssError::network(req.endpoint, e);
+                    retry
+                        .pause(
+                            Some(&req.region),
+                            "CSS body broke; re-fetching",
+                            "network",
+                            None,
+                            err,
+                        )
+                        .await?;
                 }
                 Err(e) => return Err(CssError::network(req.endpoint, e)),
             }
@@ -316,7 +320,7 @@ impl CssClient {
     }
 
     pub(crate) fn page_size(&self) -> u32 {
-        self.inner.page_size
+        self.inner.page_size.get()
     }
 }
 

@@ -1,15 +1,55 @@
-//! Retry policy for CSS calls: full-jitter exponential backoff, `Retry-After` parsing, and the
-//! classification of which statuses and transport errors are worth another attempt. Pure
-//! decisions plus one metrics helper; it never sends a request or sleeps by itself.
+//! The one retry mechanism of every CSS call, and the CSS client's defaults.
+//!
+//! [`RetryPolicy`] says how patiently a call is retried; [`RetryState`] is one call's progress
+//! under it: attempts made, the call's deadline, and the single decision
+//! ([`RetryState::next_delay`]) of whether and how long to wait before the next attempt
+//! (full-jitter exponential backoff, or the server's `Retry-After` capped at
+//! [`MAX_RETRY_AFTER`]). [`RetryState::pause`] makes that decision, counts it in
+//! `CSS_RETRIES`, logs it and sleeps. Storage calls (`CssClient::send`, which also serves
+//! `fetch_bytes`), the token endpoint (`auth`) and download resumes (`download`) all go
+//! through it; none has a loop of its own beyond "attempt, then `pause`".
+//!
+//! The deadline (`CSS_CALL_DEADLINE`) bounds one call, attempts and waits included: each
+//! attempt waits for response headers at most `min(http_timeout, time left)`, and a wait that
+//! would reach the deadline is not started: the call ends at once with
+//! [`CssError::Deadline`]. For a download body the deadline bounds one *outage*: the clock
+//! starts when the body breaks and covers the backoff, the `Range` re-request and its own
+//! retries; once bytes flow again the next break starts a new clock. A long healthy download
+//! is never cut by it (only the idle timeout applies to a body that is flowing). Resumes are
+//! counted per body, at most `max_attempts` of them, as before.
+//!
+//! This module never sends a request.
 
 use std::time::Duration;
 
 use rand::Rng;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
+use tokio::time::Instant;
+use tracing::warn;
 
+use super::CssError;
 use crate::metrics::CSS_RETRIES;
 
+/// Connect timeout, time to response headers, and idle-read timeout of bodies
+/// (`CSS_HTTP_TIMEOUT`).
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Attempts per call, the first included; also the most resumes of one body
+/// (`CSS_MAX_ATTEMPTS`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 6;
+/// Overall budget of one call, retries and waits included (`CSS_CALL_DEADLINE`).
+///
+/// Five minutes: the default backoff ladder (6 attempts, ceilings 0.5 s … 8 s) fits many
+/// times over, as do two full [`MAX_RETRY_AFTER`] waits plus an attempt, so a briefly
+/// overloaded server is ridden out; a server that keeps answering "come back in 2 minutes"
+/// for longer than that is treated as down. Before, one call could wait 5 × 120 s; now a
+/// stuck call gives its worker slot back after at most 5 minutes (the object is retried by
+/// the pipeline or the next hourly run), well inside the CronJob's 50-minute deadline.
+pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(5 * 60);
+/// Backoff ceiling of the first retry; doubles per retry.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(500);
+/// The backoff ceiling never exceeds this.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 /// A server-sent `Retry-After` is honoured up to this long, never longer.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
@@ -23,14 +63,17 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Backoff ceiling never exceeds this.
     pub max_delay: Duration,
+    /// Overall budget of one call (of one outage, for a download body): see the module doc.
+    pub call_deadline: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            call_deadline: DEFAULT_CALL_DEADLINE,
         }
     }
 }
@@ -68,6 +111,141 @@ impl RetryPolicy {
     pub fn attempts(&self) -> u32 {
         self.max_attempts.max(1)
     }
+}
+
+/// Why [`RetryState::next_delay`] says "no further attempt".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Every allowed retry was used: the call ends with its last error.
+    Attempts,
+    /// The wait before the next attempt (`wait`) would reach the deadline (`left` remains):
+    /// the call ends now with [`CssError::Deadline`].
+    Deadline { wait: Duration, left: Duration },
+}
+
+/// One call's progress under a [`RetryPolicy`]: the single retry mechanism of the client.
+#[derive(Debug, Clone)]
+pub(crate) struct RetryState {
+    policy: RetryPolicy,
+    endpoint: &'static str,
+    /// Retries (or resumes) made so far.
+    retries: u32,
+    max_retries: u32,
+    deadline: Instant,
+}
+
+impl RetryState {
+    /// A call starting now: `max_attempts` attempts within `call_deadline`.
+    pub(crate) fn call(policy: &RetryPolicy, endpoint: &'static str) -> Self {
+        RetryState {
+            policy: policy.clone(),
+            endpoint,
+            retries: 0,
+            max_retries: policy.attempts() - 1,
+            deadline: deadline_after(policy.call_deadline),
+        }
+    }
+
+    /// The resumes of one download body: at most `max_attempts` resumes per body; the
+    /// deadline is set per outage by [`RetryState::start_outage`].
+    pub(crate) fn body(policy: &RetryPolicy, endpoint: &'static str) -> Self {
+        RetryState {
+            max_retries: policy.attempts(),
+            ..RetryState::call(policy, endpoint)
+        }
+    }
+
+    /// This call, but ending no later than `deadline` (a re-request inside an outage).
+    pub(crate) fn until(mut self, deadline: Instant) -> Self {
+        self.deadline = self.deadline.min(deadline);
+        self
+    }
+
+    /// A download body broke: its outage gets a full `call_deadline` from now.
+    pub(crate) fn start_outage(&mut self) {
+        self.deadline = deadline_after(self.policy.call_deadline);
+    }
+
+    /// The attempt about to be made (1 = the first).
+    pub(crate) fn attempt(&self) -> u32 {
+        self.retries + 1
+    }
+
+    /// Retries (resumes) made so far.
+    pub(crate) fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Time left before the deadline.
+    pub(crate) fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// How long the next attempt may wait for response headers: `min(http_timeout, left)`.
+    pub(crate) fn attempt_timeout(&self, http_timeout: Duration) -> Duration {
+        http_timeout.min(self.left())
+    }
+
+    /// The one retry decision: the wait before the next attempt, or why there is none.
+    /// Attempts are checked first (their end keeps the last error), then the deadline.
+    pub(crate) fn next_delay(&self, retry_after: Option<Duration>) -> Result<Duration, Stop> {
+        if self.retries >= self.max_retries {
+            return Err(Stop::Attempts);
+        }
+        let wait = self.policy.delay(self.retries + 1, retry_after);
+        let left = self.left();
+        if wait >= left {
+            return Err(Stop::Deadline { wait, left });
+        }
+        Ok(wait)
+    }
+
+    /// After a failed attempt whose error is `err` (retryable for `reason`, the metrics
+    /// label): waits and returns `Ok` for another attempt, or returns the error that ends
+    /// the call (`err` itself once attempts are used up, [`CssError::Deadline`] around it
+    /// when the wait would reach the deadline). `what` names the step in the log line; `region` is `None` for the token endpoint.
+    pub(crate) async fn pause(
+        &mut self,
+        region: Option<&str>,
+        what: &'static str,
+        reason: &'static str,
+        retry_after: Option<Duration>,
+        err: CssError,
+    ) -> Result<(), CssError> {
+        let endpoint = self.endpoint;
+        let attempt = self.attempt();
+        match self.next_delay(retry_after) {
+            Ok(delay) => {
+                record_retry(endpoint, reason);
+                warn!(region, endpoint, attempt, reason, ?delay, error = %err, "{what}");
+                tokio::time::sleep(delay).await;
+                self.retries += 1;
+                Ok(())
+            }
+            Err(Stop::Attempts) => Err(err),
+            Err(Stop::Deadline { wait, left }) => {
+                warn!(region, endpoint, attempt, reason, ?wait, ?left, error = %err, "CSS call deadline reached; giving up");
+                Err(CssError::Deadline {
+                    endpoint,
+                    attempts: attempt,
+                    deadline: self.policy.call_deadline,
+                    wait,
+                    source: Box::new(err),
+                })
+            }
+        }
+    }
+}
+
+/// `now + d`, saturating (a library caller may pass an absurd deadline; config.rs bounds it).
+fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400))
 }
 
 /// Parses `Retry-After` as delay-seconds or an HTTP-date (a past date means "now").
@@ -138,6 +316,7 @@ mod tests {
             max_attempts: 5,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(2),
+            call_deadline: Duration::from_secs(60),
         }
     }
 
@@ -224,5 +403,253 @@ mod tests {
         assert_eq!(status_retry_reason(s(503), NotIdempotent), Some("5xx"));
         assert_eq!(status_retry_reason(s(500), NotIdempotent), None);
         assert_eq!(status_retry_reason(s(504), NotIdempotent), None);
+    }
+
+    fn state(max_attempts: u32, deadline_s: u64) -> RetryState {
+        let p = RetryPolicy {
+            max_attempts,
+            call_deadline: Duration::from_secs(deadline_s),
+            ..policy()
+        };
+        RetryState::call(&p, "objects")
+    }
+
+    fn http_503() -> CssError {
+        CssError::Http {
+            endpoint: "objects",
+            status: 503,
+            body_snippet: "busy".into(),
+        }
+    }
+
+    /// The retry decision as a table: (attempts, deadline s, retries already made, seconds
+    /// already spent, Retry-After) → wait or stop.
+    #[tokio::test(start_paused = true)]
+    async fn retry_decisions() {
+        let s = Duration::from_secs;
+        type Case = (u32, u64, u32, u64, Option<Duration>, Result<Duration, Stop>);
+        let cases: &[Case] = &[
+            // Retry-After honoured as sent.
+            (5, 600, 0, 0, Some(s(7)), Ok(s(7))),
+            (5, 600, 3, 0, Some(Duration::ZERO), Ok(Duration::ZERO)),
+            // Retry-After capped at MAX_RETRY_AFTER.
+            (5, 600, 0, 0, Some(s(86_400)), Ok(MAX_RETRY_AFTER)),
+            // Retry-After beyond the time left: stop now, do not sleep past the deadline.
+            (
+                5,
+                60,
+                0,
+                0,
+                Some(s(90)),
+                Err(Stop::Deadline {
+                    wait: s(90),
+                    left: s(60),
+                }),
+            ),
+            (
+                5,
+                60,
+                0,
+                0,
+                Some(s(86_400)),
+                Err(Stop::Deadline {
+                    wait: MAX_RETRY_AFTER,
+                    left: s(60),
+                }),
+            ),
+            (
+                5,
+                60,
+                1,
+                50,
+                Some(s(10)),
+                Err(Stop::Deadline {
+                    wait: s(10),
+                    left: s(10),
+                }),
+            ),
+            (5, 60, 1, 50, Some(s(9)), Ok(s(9))),
+            // Deadline already used up: even a zero wait stops.
+            (
+                5,
+                60,
+                1,
+                60,
+                Some(Duration::ZERO),
+                Err(Stop::Deadline {
+                    wait: Duration::ZERO,
+                    left: Duration::ZERO,
+                }),
+            ),
+            // Attempts used up: checked first, the call keeps its last error.
+            (5, 600, 4, 0, Some(s(1)), Err(Stop::Attempts)),
+            (1, 600, 0, 0, None, Err(Stop::Attempts)),
+            (0, 600, 0, 0, None, Err(Stop::Attempts)),
+            (3, 60, 2, 60, None, Err(Stop::Attempts)),
+        ];
+        for (i, (attempts, deadline, retries, spent, after, want)) in cases.iter().enumerate() {
+            let mut st = state(*attempts, *deadline);
+            st.retries = *retries;
+            tokio::time::advance(s(*spent)).await;
+            assert_eq!(st.next_delay(*after), *want, "case {i}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_is_used_without_retry_after_and_checked_against_the_deadline() {
+        let mut st = state(10, 60);
+        for retries in 0..9 {
+            st.retries = retries;
+            let d = st.next_delay(None).unwrap();
+            assert!(d <= policy().ceiling(retries + 1), "{d:?}");
+        }
+        // Full jitter draws the wait from [0, 5 s] here; with 4 s left it either fits or
+        // stops the call now, never sleeps past the deadline.
+        let p = RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(5),
+            call_deadline: Duration::from_secs(4),
+        };
+        let fixed = RetryPolicy {
+            base_delay: Duration::ZERO,
+            ..p.clone()
+        };
+        assert_eq!(
+            RetryState::call(&fixed, "x").next_delay(None),
+            Ok(Duration::ZERO)
+        );
+        for _ in 0..200 {
+            match RetryState::call(&p, "x").next_delay(None) {
+                Ok(d) => assert!(d < Duration::from_secs(4), "{d:?}"),
+                Err(Stop::Deadline { wait, left }) => assert!(wait >= left),
+                Err(Stop::Attempts) => panic!("attempts are left"),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pause_sleeps_the_wait_then_counts_the_retry() {
+        let mut st = state(3, 600);
+        let t0 = Instant::now();
+        st.pause(
+            Some("us-east"),
+            "retrying CSS call",
+            "5xx",
+            Some(Duration::from_secs(7)),
+            http_503(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(t0.elapsed(), Duration::from_secs(7));
+        assert_eq!((st.retries(), st.attempt()), (1, 2));
+        st.pause(
+            None,
+            "retrying",
+            "5xx",
+            Some(Duration::from_secs(1)),
+            http_503(),
+        )
+        .await
+        .unwrap();
+        // Third attempt failed: attempts exhausted, the last error comes back unchanged.
+        let err = st
+            .pause(
+                None,
+                "retrying",
+                "5xx",
+                Some(Duration::from_secs(1)),
+                http_503(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CssError::Http { status: 503, .. }), "{err:?}");
+        assert_eq!(
+            t0.elapsed(),
+            Duration::from_secs(8),
+            "no wait once exhausted"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_past_the_deadline_ends_the_call_now_with_a_typed_error() {
+        let mut st = state(6, 60);
+        tokio::time::advance(Duration::from_secs(20)).await;
+        let t0 = Instant::now();
+        let err = st
+            .pause(
+                Some("us-east"),
+                "retrying CSS call",
+                "429",
+                Some(Duration::from_secs(45)),
+                http_503(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(t0.elapsed(), Duration::ZERO, "did not sleep");
+        assert_eq!(err.kind(), "deadline");
+        let CssError::Deadline {
+            endpoint,
+            attempts,
+            deadline,
+            wait,
+            source,
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (*endpoint, *attempts, *deadline, *wait),
+            (
+                "objects",
+                1,
+                Duration::from_secs(60),
+                Duration::from_secs(45)
+            )
+        );
+        assert!(matches!(**source, CssError::Http { status: 503, .. }));
+        assert!(err.to_string().contains("call deadline"), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempt_timeouts_shrink_to_the_time_left() {
+        let st = state(6, 60);
+        let http = Duration::from_secs(30);
+        assert_eq!(st.attempt_timeout(http), http);
+        tokio::time::advance(Duration::from_secs(45)).await;
+        assert_eq!(st.attempt_timeout(http), Duration::from_secs(15));
+        tokio::time::advance(Duration::from_secs(60)).await;
+        assert_eq!(st.attempt_timeout(http), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_counts_resumes_per_body_and_its_deadline_per_outage() {
+        let p = RetryPolicy {
+            max_attempts: 2,
+            call_deadline: Duration::from_secs(60),
+            ..policy()
+        };
+        let mut body = RetryState::body(&p, "download");
+        // A healthy body streams for hours: the outage clock starts only at a break.
+        tokio::time::advance(Duration::from_secs(3 * 3600)).await;
+        body.start_outage();
+        assert_eq!(body.left(), Duration::from_secs(60));
+        body.pause(None, "resuming", "network", None, http_503())
+            .await
+            .unwrap();
+        // Bytes flowed again for an hour; the next break gets a fresh minute.
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        body.start_outage();
+        assert_eq!(body.left(), Duration::from_secs(60));
+        // A re-request inside the outage shares its deadline.
+        tokio::time::advance(Duration::from_secs(50)).await;
+        let rereq = RetryState::call(&p, "download").until(body.deadline());
+        assert_eq!(rereq.left(), Duration::from_secs(10));
+        // max_attempts resumes per body (as before), then the last error.
+        body.pause(None, "resuming", "network", None, http_503())
+            .await
+            .unwrap();
+        assert_eq!(body.retries(), 2);
+        assert_eq!(body.next_delay(None), Err(Stop::Attempts));
     }
 }

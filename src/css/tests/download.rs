@@ -24,6 +24,8 @@ enum Resume {
     Honour,
     IgnoreRange,
     WrongStart,
+    /// 503 with `Retry-After: 30` to every Range request.
+    Busy,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -105,6 +107,12 @@ async fn content(State(f): State<Arc<Fake>>, headers: HeaderMap) -> Response {
         .and_then(|n| n.parse().ok())
         .unwrap();
     match f.resume {
+        Resume::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "30")],
+            "busy",
+        )
+            .into_response(),
         Resume::IgnoreRange => f.data.clone().into_response(),
         Resume::Honour | Resume::WrongStart => {
             let start = if f.resume == Resume::WrongStart {
@@ -252,4 +260,50 @@ async fn bulk_json_with_presigned_url_is_followed_without_our_token() {
     dl.read_to_end(&mut got).await.unwrap();
     assert_eq!(got, data);
     assert_eq!(*auth_on_presigned.lock().unwrap(), vec![false]);
+}
+
+#[tokio::test]
+async fn an_outage_longer_than_the_call_deadline_ends_the_body_at_once() {
+    let data = payload(b"", 200_000);
+    // A client whose calls (and outages) get 2 s: the server's Retry-After of
+    // 30 s on the resume would pass it, so the body ends now with the typed error.
+    let (c, fake) = {
+        let fake = Arc::new(Fake {
+            data: data.clone(),
+            resume: Resume::Busy,
+            first: FirstBody::BreakAtHalf,
+            seen: Mutex::new(Vec::new()),
+        });
+        let ts = TokenServer::new(json!("1799"));
+        let router = ts.router().merge(
+            axum::Router::new()
+                .route("/storage/us-east/v3/objects/{id}/content", get(content))
+                .with_state(fake.clone()),
+        );
+        let base = serve(router).await;
+        let mut cfg = kit::cfg(&base);
+        cfg.retry.call_deadline = Duration::from_secs(2);
+        (CssClient::new(cfg).unwrap(), fake)
+    };
+    let mut dl = c.download_object("us-east", "obj-4").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let err = dl.read_to_end(&mut got).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let css = CssError::from_io(&err).expect("a CssError inside");
+    assert_eq!(css.kind(), "deadline", "{css}");
+    assert_eq!(dl.resumes(), 1);
+    assert!(data.starts_with(&got) && got.len() < data.len());
+    let seen = fake.seen.lock().unwrap();
+    assert_eq!(
+        seen.len(),
+        2,
+        "one first request, one Range request, no wait past the deadline"
+    );
+    let chain = crate::failure::error_chain(&err);
+    assert_eq!(chain.matches("HTTP 503").count(), 1, "{chain}");
 }

@@ -30,8 +30,9 @@ pub fn cfg(base: &Url) -> CssConfig {
             max_attempts: 4,
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
+            ..RetryPolicy::default()
         },
-        page_size: 100,
+        page_size: crate::css::PageSize::MAX,
     }
 }
 

@@ -50,14 +50,18 @@ fn debug_output_contains_no_secret() {
     assert!(text.contains("[redacted]"));
 }
 
+/// Validation lives in `crate::config` (the one validator, see its tests); the page-size
+/// bound lives in the type, so the client neither re-checks nor clamps anything.
 #[test]
 fn config_is_validated() {
+    assert_eq!(PageSize::new(500), None);
+    assert_eq!(PageSize::new(0), None);
+    assert_eq!(PageSize::new(MAX_PAGE_SIZE), Some(PageSize::MAX));
     let base = Url::parse("http://127.0.0.1:1/").unwrap();
     let mut cfg = kit::cfg(&base);
-    cfg.client_secret = crate::secret::Secret::new("");
-    assert_eq!(CssClient::new(cfg).unwrap_err().kind(), "config");
-    let mut cfg = kit::cfg(&base);
-    cfg.page_size = 500;
+    cfg.page_size = PageSize::new(7).unwrap();
+    assert_eq!(CssClient::new(cfg).unwrap().page_size(), 7);
+    let cfg = kit::cfg(&base);
     assert_eq!(CssClient::new(cfg).unwrap().page_size(), MAX_PAGE_SIZE);
 }
 
@@ -252,4 +256,70 @@ async fn error_snippets_never_echo_the_token() {
         !text.contains("tok-1") && text.contains("[redacted]"),
         "{text}"
     );
+}
+
+/// A client whose calls have `deadline` in all.
+fn client_with_deadline(base: &Url, deadline: Duration) -> CssClient {
+    let mut cfg = kit::cfg(base);
+    cfg.retry.call_deadline = deadline;
+    CssClient::new(cfg).unwrap()
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_ends_the_call_at_once() {
+    let (base, hits) = scripted(vec![(503, Some("30")), (503, None)]).await;
+    let c = client_with_deadline(&base, Duration::from_secs(5));
+    let started = Instant::now();
+    let err = c.regions().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(err.kind(), "deadline", "{err:?}");
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "no second attempt");
+    let chain = crate::failure::error_chain(&err);
+    assert_eq!(chain.matches("HTTP 503").count(), 1, "{chain}");
+    assert!(chain.contains("call deadline"), "{chain}");
+}
+
+#[tokio::test]
+async fn a_retry_after_within_the_deadline_is_honoured() {
+    let (base, hits) = scripted(vec![(429, Some("1"))]).await;
+    let c = client_with_deadline(&base, Duration::from_secs(5));
+    c.regions().await.unwrap();
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_slow_server_counts_against_the_deadline() {
+    // Each attempt waits at most the time left: two 503s that each take 400 ms, then a
+    // 1 s deadline leaves no room for the answer that would have succeeded.
+    let ts = TokenServer::new(json!("1799"));
+    let hits = counter();
+    let h = hits.clone();
+    let base = serve(ts.router().route(
+        "/storage/us-east/v3/regions",
+        get(move || async move {
+            let n = h.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            if n < 5 {
+                StatusCode::SERVICE_UNAVAILABLE.into_response()
+            } else {
+                Json(json!(["us-east"])).into_response()
+            }
+        }),
+    ))
+    .await;
+    let c = client_with_deadline(&base, Duration::from_secs(1));
+    c.inner.auth.token().await.unwrap(); // the token fetch is its own call
+    let started = Instant::now();
+    let err = c.regions().await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err.kind(), "deadline" | "timeout"), "{err:?}");
+    assert!(hits.load(Ordering::SeqCst) <= 3);
 }
