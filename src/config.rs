@@ -21,6 +21,10 @@ pub const MAX_ZIP_BYTES: u64 = 2_000_000_000;
 pub const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(3600);
 /// Longest accepted `CSS_CALL_DEADLINE` (a day: longer than any run).
 pub const MAX_CALL_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+/// Longest accepted `CSS_POLL_INTERVAL`: a job polled less than hourly is not being watched.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
+/// Longest accepted `CSS_JOB_DEADLINE`: a week, far beyond any run.
+pub const MAX_JOB_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A bad flag or environment variable; the message names it.
 #[derive(Debug, thiserror::Error)]
@@ -193,8 +197,12 @@ impl Settings {
             regions: clean_list(&a.selection.regions),
             discovery_region: a.css.discovery_region.clone(),
             filter,
-            poll_interval: positive_duration("CSS_POLL_INTERVAL", &t.poll_interval)?,
-            job_deadline: positive_duration("CSS_JOB_DEADLINE", &t.job_deadline)?,
+            poll_interval: bounded_duration(
+                "CSS_POLL_INTERVAL",
+                &t.poll_interval,
+                MAX_POLL_INTERVAL,
+            )?,
+            job_deadline: bounded_duration("CSS_JOB_DEADLINE", &t.job_deadline, MAX_JOB_DEADLINE)?,
             object_attempts: at_least_one("CSS_OBJECT_ATTEMPTS", t.object_attempts as usize)?
                 as u32,
             batch_max_objects: at_least_one("CSS_BATCH_MAX_OBJECTS", t.batch_max_objects)?,

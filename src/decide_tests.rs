@@ -146,7 +146,10 @@ fn a_server_failing_every_job_costs_a_bounded_number_of_jobs() {
                 let (jobs, delivered, gave_up) = drive(n, attempts, |_| Some(failure));
                 let budget = 2 * ceil_log2(n) as usize;
                 let bound = budget + (budget + 1) * attempts as usize;
-                assert!(jobs <= bound, "n={n} attempts={attempts}: {jobs} jobs > {bound}");
+                assert!(
+                    jobs <= bound,
+                    "n={n} attempts={attempts}: {jobs} jobs > {bound}"
+                );
                 assert_eq!(delivered, 0);
                 assert_eq!(gave_up.len(), n, "every object accounted for");
                 assert!(gave_up.iter().all(|p| p.attempts == attempts));
@@ -211,7 +214,16 @@ fn undelivered_objects_are_charged_until_their_attempts_run_out() {
 
 #[test]
 fn ceil_log2_values() {
-    let table = [(0, 0), (1, 0), (2, 1), (3, 2), (4, 2), (5, 3), (500, 9), (1024, 10)];
+    let table = [
+        (0, 0),
+        (1, 0),
+        (2, 1),
+        (3, 2),
+        (4, 2),
+        (5, 3),
+        (500, 9),
+        (1024, 10),
+    ];
     for (n, want) in table {
         assert_eq!(ceil_log2(n), want, "{n}");
     }

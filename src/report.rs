@@ -301,9 +301,9 @@ mod tests {
         let r = t.finish(vec!["uk".into()], vec![], false);
         assert_eq!((r.unaccounted, r.totals.failed), (0, 1));
         assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
-        assert!(r
-            .to_text()
-            .contains("FAILED uk c \"c.mp3\" at verify: md5 aa differs from catalog bb (after 2 attempts)"));
+        assert!(r.to_text().contains(
+            "FAILED uk c \"c.mp3\" at verify: md5 aa differs from catalog bb (after 2 attempts)"
+        ));
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["groups"][1]["type"], "voicemail");
         assert_eq!(json["groups"][1]["exported"], 1);

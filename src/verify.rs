@@ -66,7 +66,10 @@ pub fn check(rec: &ObjectRecord, size: u64, md5: [u8; 16]) -> Result<Verified, M
     } else {
         return Err(Mismatch::Unverifiable {
             sum,
-            checksum_type: rec.checksum_type.clone().unwrap_or_else(|| "no type".into()),
+            checksum_type: rec
+                .checksum_type
+                .clone()
+                .unwrap_or_else(|| "no type".into()),
         });
     };
     if !matched {
@@ -123,9 +126,7 @@ mod tests {
             matches!(check(&rec(6, &hexmd5), 5, md5), Err(r) if r.to_string().contains("size"))
         );
         let other = hex::encode(Md5::digest(b"hellp"));
-        assert!(
-            matches!(check(&rec(5, &other), 5, md5), Err(r) if r.to_string().contains("md5"))
-        );
+        assert!(matches!(check(&rec(5, &other), 5, md5), Err(r) if r.to_string().contains("md5")));
     }
 
     #[test]

@@ -100,6 +100,10 @@ fn bad_values_name_their_variable() {
         (&["--jobs-per-region", "0"], "CSS_JOBS_PER_REGION"),
         // The S3 settings are validated here once; the S3 layer takes them as they are.
         (&["--part-size", "10GiB"], "S3_PART_SIZE"),
+        (&["--poll-interval", "1e30"], "CSS_POLL_INTERVAL"),
+        (&["--poll-interval", "2h"], "CSS_POLL_INTERVAL"),
+        (&["--job-deadline", "1e30"], "CSS_JOB_DEADLINE"),
+        (&["--job-deadline", "30d"], "CSS_JOB_DEADLINE"),
         (&["--part-size", "4.9MiB"], "S3_PART_SIZE"),
         (&["--part-concurrency", "0"], "S3_PART_CONCURRENCY"),
         (&["--key-template", "{type}"], "S3_KEY_TEMPLATE"),
