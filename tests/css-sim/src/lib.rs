@@ -5,9 +5,10 @@
 //! zips, single object downloads, plus `/_sim/*` hooks for tests. It follows the vendor's
 //! documents where they are exact and makes the rest configurable ([`SimConfig`]).
 //!
-//! Used three ways: the `css-sim` binary, in-process via [`serve`] (`css-sync demo`, tests), and
-//! as a container. This module owns configuration → running server; it never imports the
-//! worker's modules (`crate::css`, …) so the simulator cannot share the worker's mistakes.
+//! Used three ways: the `css-sim` binary (`src/main.rs`), in-process via [`serve`]
+//! (`css-sync demo`), and as a container. This crate owns configuration → running server. It
+//! is its own package (`tests/css-sim` in the workspace) and never depends on the worker
+//! (css-sync), so the simulator cannot share the worker's mistakes; the compiler enforces it.
 //!
 //! | module | role |
 //! |---|---|
