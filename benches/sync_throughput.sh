@@ -97,8 +97,8 @@ BATCH_BYTES=$(bytes_of "$BATCH_MAX_BYTES")
 # --- build ------------------------------------------------------------------------------------
 cd "$HERE/.."
 if [[ "$NO_BUILD" != 1 ]]; then
-  log "cargo build --release --bins"
-  cargo build --release --bins --quiet || die "release build failed"
+  log "cargo build --release --workspace --bins"
+  cargo build --release --workspace --bins --quiet || die "release build failed"
 fi
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')

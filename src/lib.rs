@@ -29,8 +29,11 @@
 //! | [`pipeline`] | the flow above as one readable async function |
 //! | [`report`] | run report → text, JSON and exit code |
 //! | [`metrics`] | Prometheus metric names in one place |
-//! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process |
-//! | `sim` | css-sim, the CSS stand-in used by tests and the demo (feature `sim`) |
+//! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process (feature `sim`) |
+//!
+//! css-sim, the CSS stand-in used by the tests, the demo and the benchmark, is its own package
+//! (`tests/css-sim`, library `css_sim` and binary `css-sim`) that never depends on this crate;
+//! the worker uses it only through feature `sim` (default on), for [`demo`].
 
 pub mod batch;
 pub mod cli;
@@ -49,7 +52,5 @@ pub mod report;
 pub mod s3;
 pub mod secret;
 pub mod shutdown;
-#[cfg(feature = "sim")]
-pub mod sim;
 pub mod unzip;
 pub mod verify;

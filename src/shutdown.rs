@@ -1,5 +1,6 @@
 //! Waiting for the process to be asked to stop: SIGINT (Ctrl-C) or SIGTERM (what Kubernetes
-//! sends a pod). Shared by both binaries; what "stopping" means is up to each of them.
+//! sends a pod), for `css-sync sync` and `css-sync demo`; what "stopping" means is up to each.
+//! (css-sim, a separate package, has its own copy.)
 
 /// Resolves at the first SIGINT or SIGTERM.
 pub async fn signal() {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the integration tests need on a fresh machine —
 # `unzip` (Debian), the `s3s-fs` S3 server (crates.io) and `moto_server` (PyPI) — then runs
-# every test. The tests start css-sim, the S3 servers and css-sync themselves on 127.0.0.1.
+# every test of the workspace (css-sync and tests/css-sim). The tests start css-sim, the S3
+# servers and css-sync themselves on 127.0.0.1. Extra arguments (e.g. --locked, --release) go
+# to both cargo commands, so css-sim is built with the profile the tests run with.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,5 +25,10 @@ if [ "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOT
   python3 -m pip install --quiet "moto[server]==$MOTO_VERSION"
 fi
 
+# The worker's integration tests spawn css-sim from beside the css-sync binary (another
+# package: cargo does not build it for css-sync's tests), so build it first.
+echo "== cargo build -p css-sim"
+cargo build -p css-sim --bins "$@"
+
 echo "== cargo test"
-cargo test --all-targets "$@"
+cargo test --workspace --all-targets "$@"

@@ -117,6 +117,8 @@ fn bad_values_name_their_variable() {
 }
 
 #[test]
+// Without feature `sim` there is no `demo` subcommand: `sync` is the only one.
+#[cfg_attr(not(feature = "sim"), allow(irrefutable_let_patterns))]
 fn secret_file_is_read_and_trimmed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secret");

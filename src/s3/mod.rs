@@ -6,6 +6,7 @@
 //! the retry bound and a `HeadBucket` health check. Nothing becomes visible in the bucket
 //! before the caller proves the bytes matched the catalog (see [`crate::verify::Verified`]).
 
+#[cfg(any(feature = "sim", test))]
 pub mod embedded;
 mod error;
 pub mod keys;

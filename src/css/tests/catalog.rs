@@ -3,16 +3,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, Query};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Json;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use url::Url;
 
-use super::kit::{client, record, serve, TokenServer};
+use super::kit::{
+    client, get, post, record, serve, IntoResponse, Json, Path, Query, StatusCode, TokenServer,
+};
 use crate::css::{CssError, JobState, ObjectRecord};
 
 /// A fake `objects` route serving `pages[pageKey]`, recording each query.

@@ -5,18 +5,15 @@ use std::io;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Json;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
 
-use super::kit::{self, serve, TokenServer};
+use super::kit::{
+    self, get, header, serve, Body, HeaderMap, IntoResponse, Json, Response, State, StatusCode,
+    TokenServer,
+};
 use crate::css::{CssClient, CssError};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -141,7 +138,7 @@ async fn server(resume: Resume, first: FirstBody, data: Vec<u8>) -> (CssClient, 
     });
     let ts = TokenServer::new(json!("1799"));
     let router = ts.router().merge(
-        axum::Router::new()
+        kit::Router::new()
             .route("/storage/us-east/v3/objects/{id}/content", get(content))
             .route("/storage/us-east/v3/bulk/download/{zip}", get(content))
             .with_state(fake.clone()),
@@ -276,7 +273,7 @@ async fn an_outage_longer_than_the_call_deadline_ends_the_body_at_once() {
         });
         let ts = TokenServer::new(json!("1799"));
         let router = ts.router().merge(
-            axum::Router::new()
+            kit::Router::new()
                 .route("/storage/us-east/v3/objects/{id}/content", get(content))
                 .with_state(fake.clone()),
         );

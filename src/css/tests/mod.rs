@@ -1,4 +1,4 @@
-//! HTTP-level tests of the CSS client against tiny axum fake servers: auth sharing and
+//! HTTP-level tests of the CSS client against tiny fake servers (`kit`): auth sharing and
 //! refresh, retries and secret hygiene. Paging and bulk jobs: `catalog`; bodies: `download`.
 
 mod catalog;
@@ -9,14 +9,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Json;
 use serde_json::json;
 
 use super::*;
-use kit::{bearer, client, serve, TokenServer};
+use kit::{bearer, client, get, serve, HeaderMap, IntoResponse, Json, StatusCode, TokenServer};
 
 fn counter() -> Arc<AtomicU32> {
     Arc::new(AtomicU32::new(0))

@@ -2,8 +2,30 @@
 //! css-sync runs whose exit code, JSON report and final metrics the tests assert on.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+/// The css-sim binary: `$CSS_SIM_BIN`, or else `css-sim` beside the css-sync binary under test
+/// (same target dir and profile). css-sim is another package of the workspace, so cargo does
+/// not build it for this package's tests: `tests/run.sh` builds it first.
+pub fn sim_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("CSS_SIM_BIN") {
+        return PathBuf::from(bin);
+    }
+    let sync = PathBuf::from(env!("CARGO_BIN_EXE_css-sync"));
+    let bin = sync
+        .with_file_name("css-sim")
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    assert!(
+        bin.is_file(),
+        "css-sim binary not found at {} (beside css-sync): build it with \
+         `cargo build -p css-sim --bins` using the same profile as the tests (`--release` \
+         for `cargo test --release`), run `bash tests/run.sh`, or set CSS_SIM_BIN",
+        bin.display()
+    );
+    bin
+}
 
 /// A child process killed on drop.
 pub struct Proc {
@@ -30,7 +52,7 @@ pub fn spawn_sim(args: &[&str]) -> Proc {
 
 /// [`spawn_sim`] with extra environment variables set and others removed.
 pub fn spawn_sim_with(args: &[&str], set: &[(&str, &str)], remove: &[&str]) -> Proc {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_css-sim"));
+    let mut cmd = Command::new(sim_bin());
     cmd.args(["--listen", "127.0.0.1:0"])
         .args(args)
         .envs(set.iter().copied());

@@ -1,13 +1,14 @@
-//! Real S3-compatible servers for the tests, started on a free loopback port: `s3s-fs` (Rust,
-//! crates.io) and `moto_server` (Python, PyPI). `.ci/run` installs both; a missing server is a
+//! Real S3-compatible servers for the tests, each on a loopback port it picks itself: `s3s-fs`
+//! (Rust, crates.io) and `moto_server` (Python, PyPI). `.ci/run` installs both; a missing server is a
 //! test failure, not a skip. Also the read-back helpers: every object with its bytes' MD5 and
 //! metadata, and the multipart uploads left in progress.
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,46 +33,88 @@ impl Drop for S3Server {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// The port in the first `http://127.0.0.1:PORT` the server prints on stdout or stderr.
+///
+/// Why not "bind :0, note the port, release it, pass it to the server": another process (a
+/// parallel test's server, anything on the machine) can take the port in between, and then
+/// the old readiness probe (connect until it answers) would even succeed against the wrong
+/// server. Both servers can bind port 0 themselves and log the address they actually got
+/// (s3s-fs: `server is running at http://127.0.0.1:PORT`, from `listener.local_addr()`;
+/// moto_server, i.e. werkzeug: ` * Running on http://127.0.0.1:PORT`, from the bound
+/// socket), after the socket listens. So the kernel picks the port, nothing can race for it,
+/// and a server that fails to start is reported with its output instead of a timeout.
+fn announced_port(kind: S3Kind, child: &mut Child) -> u16 {
+    let (tx, rx) = mpsc::channel::<String>();
+    let pipes: [Box<dyn Read + Send>; 2] = [
+        Box::new(child.stdout.take().expect("server stdout")),
+        Box::new(child.stderr.take().expect("server stderr")),
+    ];
+    for pipe in pipes {
+        let tx = tx.clone();
+        // Reads to EOF (the child's exit), so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    drop(tx);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let port = line.split("http://127.0.0.1:").nth(1).and_then(|rest| {
+                    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    digits.parse::<u16>().ok().filter(|p| *p != 0)
+                });
+                if let Some(port) = port {
+                    return port;
+                }
+                seen.push(line);
+            }
+            Err(e) => panic!(
+                "{kind:?} printed no listening address ({}; exit status {:?}); its output:\n{}",
+                if e == mpsc::RecvTimeoutError::Timeout {
+                    "timed out after 30 s"
+                } else {
+                    "its output ended"
+                },
+                child.try_wait().ok().flatten(),
+                seen.join("\n")
+            ),
+        }
+    }
 }
 
 impl S3Server {
     pub fn start(kind: S3Kind) -> S3Server {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
         let (access_key, secret_key) = ("testkey".to_string(), "testsecret".to_string());
         let mut cmd = match kind {
             S3Kind::S3sFs => {
                 let mut c = Command::new(std::env::var("S3S_FS_BIN").unwrap_or("s3s-fs".into()));
-                c.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                c.args(["--host", "127.0.0.1", "--port", "0"])
                     .args(["--access-key", &access_key, "--secret-key", &secret_key])
-                    .arg(dir.path());
+                    .arg(dir.path())
+                    .env("RUST_LOG", "s3s_fs=info")
+                    .env("NO_COLOR", "1");
                 c
             }
             S3Kind::Moto => {
                 let mut c =
                     Command::new(std::env::var("MOTO_SERVER_BIN").unwrap_or("moto_server".into()));
-                c.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+                c.args(["-H", "127.0.0.1", "-p", "0"]);
                 c
             }
         };
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("start {kind:?} (install it: see .ci/run): {e}"));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "{kind:?} did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            .unwrap_or_else(|e| panic!("start {kind:?} (install it: see tests/run.sh): {e}"));
+        let port = announced_port(kind, &mut child);
         S3Server {
             child,
             kind,

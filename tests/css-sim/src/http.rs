@@ -1,17 +1,15 @@
-//! The HTTP surface: the axum router, the shared [`AppState`], the gate every API request
-//! passes (request log → injected 429/500/503 → bearer token → version and region checks),
-//! and the handlers for token, regions, objects, single objects and the `/_sim/*` test hooks.
-//! Bulk download handlers live in [`super::bulk`]. Handlers translate; the decisions live in
-//! the auth, query, jobs and faults modules.
+//! The HTTP surface: the axum router, the gate every API request passes (request log →
+//! injected 429/500/503 → bearer token → version and region checks), and the handlers for
+//! token, regions, objects, single objects and the `/_sim/*` test hooks. Bulk download
+//! handlers live in [`super::bulk`], the state both share in [`super::state`]. Handlers
+//! translate; the decisions live in the auth, query, jobs and faults modules.
 
-use super::auth::Tokens;
-use super::body::{self, Shaping, CHUNK};
-use super::catalog::{Catalog, Record, SimObject};
-use super::config::SimConfig;
-use super::faults::{unit, Faults, HttpFault};
-use super::jobs::Jobs;
-use super::log::{Entry, RequestLog};
+use super::body::{self, CHUNK};
+use super::catalog::{Record, SimObject};
+use super::faults::HttpFault;
+use super::log::Entry;
 use super::query::Search;
+use super::state::{error, AppState, St};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -19,53 +17,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::json;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::time::Instant;
-
-/// Everything the handlers share.
-pub struct AppState {
-    pub cfg: SimConfig,
-    pub catalog: Catalog,
-    pub tokens: Tokens,
-    pub jobs: Jobs,
-    pub faults: Faults,
-    pub log: RequestLog,
-    /// Regions whose URLs exist: the spec's enum plus the configured ones.
-    pub known_regions: Vec<String>,
-    pub downloads: AtomicU64,
-}
-
-pub type St = State<Arc<AppState>>;
-
-impl AppState {
-    pub fn seed(&self) -> u64 {
-        self.cfg.seed
-    }
-
-    /// Transport shaping for the next download body of `len` bytes (reset fault, bandwidth).
-    pub fn shaping(&self, len: u64) -> Shaping {
-        let n = self.downloads.fetch_add(1, Ordering::Relaxed);
-        let reset = len > 0 && self.faults.reset.decide(self.seed());
-        Shaping {
-            bandwidth: self.cfg.bandwidth,
-            reset_after: reset
-                .then(|| (len as f64 * (0.2 + 0.6 * unit(self.seed(), "reset-at", n))) as u64),
-        }
-    }
-}
-
-/// A JSON error body: `{"status":…,"error":…,"message":…}`.
-pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    let body = json!({
-        "status": status.as_u16(),
-        "error": status.canonical_reason().unwrap_or(""),
-        "message": message.into(),
-    });
-    (status, Json(body)).into_response()
-}
 
 pub fn router(state: Arc<AppState>) -> Router {
     let storage = Router::new()

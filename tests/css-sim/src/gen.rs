@@ -3,7 +3,7 @@
 //! names and tags shaped like object-types.md's examples, non-AVAILABLE states, hostile names
 //! and poison objects. Pure: config in, records out; no I/O, no HTTP, no digests.
 
-use super::catalog::SimObject;
+use super::catalog::{mime_for, SimObject};
 use super::config::{parse_types, SimConfig};
 use super::content::ContentKind;
 use super::faults::{hash_str, Rng};
@@ -32,15 +32,6 @@ const QUEUES: [(&str, &str); 4] = [
     ("Billing", "480"),
     ("Main Support", "1820"),
 ];
-
-/// The MIME type a type's objects carry.
-pub fn mime_for(object_type: &str) -> &'static str {
-    match object_type {
-        "screenrecording" => "video/mp4",
-        "transcription" => "application/json",
-        _ => "audio/mpeg",
-    }
-}
 
 /// (median bytes, sigma, min, max) of a type's size distribution.
 fn size_model(object_type: &str) -> (f64, f64, u64, u64) {

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures::Stream;
 use tokio::sync::mpsc;
 
-use crate::sim::content::{Content, Digest};
+use crate::content::{Content, Digest};
 use emit::{Emitter, Halt};
 
 /// Chunks queued between the generator thread and the HTTP body: bounds memory per download.

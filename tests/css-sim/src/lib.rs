@@ -5,9 +5,10 @@
 //! zips, single object downloads, plus `/_sim/*` hooks for tests. It follows the vendor's
 //! documents where they are exact and makes the rest configurable ([`SimConfig`]).
 //!
-//! Used three ways: the `css-sim` binary, in-process via [`serve`] (`css-sync demo`, tests), and
-//! as a container. This module owns configuration → running server; it never imports the
-//! worker's modules (`crate::css`, …) so the simulator cannot share the worker's mistakes.
+//! Used three ways: the `css-sim` binary (`src/main.rs`), in-process via [`serve`]
+//! (`css-sync demo`), and as a container. This crate owns configuration → running server. It
+//! is its own package (`tests/css-sim` in the workspace) and never depends on the worker
+//! (css-sync), so the simulator cannot share the worker's mistakes; the compiler enforces it.
 //!
 //! | module | role |
 //! |---|---|
@@ -17,7 +18,8 @@
 //! | [`auth`] | client credentials → bearer tokens with expiry |
 //! | [`jobs`] | bulk job state machine and preparation |
 //! | [`faults`] | deterministic fault decisions |
-//! | [`http`], [`bulk`], [`body`] | router, handlers, Range and body shaping |
+//! | [`http`], [`bulk`], [`body`] | router and gate, bulk handlers, Range and body shaping |
+//! | [`state`] | what the handlers share ([`state::AppState`]) and the JSON error body |
 //! | [`log`] | request log for `/_sim/requests` |
 //! | [`content`], [`zip`] | content bytes and the streaming zip writer |
 
@@ -34,6 +36,7 @@ pub mod http;
 pub mod jobs;
 pub mod log;
 pub mod query;
+pub mod state;
 pub mod zip;
 
 pub use config::{ResponseShape, SimConfig};
@@ -61,7 +64,7 @@ pub struct SimHandle {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
-    state: Arc<http::AppState>,
+    state: Arc<state::AppState>,
 }
 
 impl SimHandle {
@@ -107,7 +110,7 @@ impl SimHandle {
 
 /// Builds the catalog and state for `cfg` (no sockets). Startup work is cheap: digests are
 /// computed lazily.
-pub fn build_state(cfg: SimConfig) -> Result<Arc<http::AppState>, SimError> {
+pub fn build_state(cfg: SimConfig) -> Result<Arc<state::AppState>, SimError> {
     cfg.validate().map_err(SimError::Config)?;
     let now_ms = cfg
         .now
@@ -128,7 +131,7 @@ pub fn build_state(cfg: SimConfig) -> Result<Arc<http::AppState>, SimError> {
             known.push(r.clone());
         }
     }
-    Ok(Arc::new(http::AppState {
+    Ok(Arc::new(state::AppState {
         tokens: auth::Tokens::new(&cfg.client_id, &cfg.client_secret, cfg.token_ttl),
         faults: faults::Faults::new(&cfg.faults),
         jobs: jobs::Jobs::default(),

@@ -4,7 +4,7 @@
 mod readers;
 
 use super::*;
-use crate::sim::content::ContentKind;
+use crate::content::ContentKind;
 use futures::StreamExt;
 use md5::Digest as _;
 use readers::{python_read, unzip_test, PyEntry};

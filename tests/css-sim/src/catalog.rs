@@ -1,8 +1,9 @@
 //! The simulated account's object catalog: records (id, region, type, name, size, times, state,
-//! tags) built by [`super::gen`] or loaded from a JSON file, their content recipe
-//! ([`Content`] from seed and id) and each object's digest, computed lazily on first need and
-//! cached. It renders records as the guide's JSON and exposes fields to FIQL. It never serves
-//! HTTP and never decides faults beyond remembering which objects are poison.
+//! tags) built by [`super::gen`] (which depends on this module, never the reverse) or loaded
+//! from a JSON file, their content recipe ([`Content`] from seed and id) and each object's
+//! digest, computed lazily on first need and cached. It renders records as the guide's JSON
+//! and exposes fields to FIQL. It never serves HTTP and never decides faults beyond
+//! remembering which objects are poison.
 
 use super::content::{Content, ContentKind, Digest};
 use super::fiql::{Fields, Value};
@@ -12,6 +13,15 @@ use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+
+/// The MIME type a type's objects carry (the generator's and a catalog file's default).
+pub fn mime_for(object_type: &str) -> &'static str {
+    match object_type {
+        "screenrecording" => "video/mp4",
+        "transcription" => "application/json",
+        _ => "audio/mpeg",
+    }
+}
 
 /// One catalog record plus the simulator's own notes about it.
 #[derive(Debug)]
@@ -269,7 +279,7 @@ fn record_from_json(r: &Json) -> Result<SimObject, String> {
         }
     };
     let object_type = req("type")?;
-    let mime_type = s("mimeType").unwrap_or_else(|| super::gen::mime_for(&object_type).into());
+    let mime_type = s("mimeType").unwrap_or_else(|| mime_for(&object_type).into());
     let kind = if mime_type.contains("json") {
         ContentKind::Json
     } else {

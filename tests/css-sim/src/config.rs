@@ -70,10 +70,11 @@ pub struct SimConfig {
     /// Extra very large screenrecording objects (AVAILABLE, spread over regions).
     #[arg(long, env = "CSS_SIM_LARGE_OBJECTS", default_value_t = 0)]
     pub large_objects: u64,
-    /// Size of each --large-objects object (e.g. 300MB, 1GiB).
+    /// Size of each --large-objects object (e.g. 300MB, 1GiB). Sizes: KB/MB/GB = 1000^n bytes,
+    /// KiB/MiB/GiB = 1024^n bytes.
     #[arg(long, env = "CSS_SIM_LARGE_SIZE", default_value = "300MB", value_parser = parse_size)]
     pub large_size: u64,
-    /// Cap on every object's size (e.g. 64KB for quick tests).
+    /// Cap on every object's size (e.g. 64KB = 64000 bytes, for quick tests).
     #[arg(long, env = "CSS_SIM_MAX_OBJECT_SIZE", value_parser = parse_size)]
     pub max_object_size: Option<u64>,
     /// createdTime is spread over this many days before --now.
@@ -110,8 +111,9 @@ pub struct SimConfig {
     /// Most object ids accepted by one POST …/bulk/download/start (undocumented by 8x8).
     #[arg(long, env = "CSS_SIM_MAX_BATCH_OBJECTS", default_value_t = 1000)]
     pub max_batch_objects: usize,
-    /// Largest accepted sum of storedBytes per bulk job (the spec: "limit … is 2 GB").
-    #[arg(long, env = "CSS_SIM_MAX_ZIP_BYTES", default_value = "2147483648", value_parser = parse_size)]
+    /// Largest accepted sum of storedBytes per bulk job: the OpenAPI spec's "the limit on bulk
+    /// file downloads is 2 GB", i.e. 2GB = 2000000000 bytes (2GiB would be 2147483648).
+    #[arg(long, env = "CSS_SIM_MAX_ZIP_BYTES", default_value = "2GB", value_parser = parse_size)]
     pub max_zip_bytes: u64,
     /// Shape of start, single status and cancel answers: `object` (guide) or `array` (spec).
     #[arg(
@@ -132,11 +134,12 @@ pub struct SimConfig {
     /// Fixed part of a bulk job's preparation, in ms; the job is NOT_STARTED during it.
     #[arg(long, env = "CSS_SIM_PREP_BASE_MS", default_value_t = 1000)]
     pub prep_base_ms: u64,
-    /// Preparation speed in bytes/s (e.g. 50MB); the job is IN_PROGRESS for bytes / rate.
+    /// Preparation speed in bytes/s (e.g. 50MB = 50000000 bytes/s); the job is IN_PROGRESS for
+    /// bytes / rate.
     /// 0 = instant.
     #[arg(long, env = "CSS_SIM_PREP_RATE", default_value = "100MB", value_parser = parse_size)]
     pub prep_rate: u64,
-    /// Cap on each download body's speed in bytes/s (e.g. 5MB); 0 = unlimited.
+    /// Cap on each download body's speed in bytes/s (e.g. 5MB, 8MiB); 0 = unlimited.
     #[arg(long, env = "CSS_SIM_BANDWIDTH", default_value = "0", value_parser = parse_size)]
     pub bandwidth: u64,
     #[command(flatten)]
@@ -313,27 +316,45 @@ pub fn parse_types(s: &str) -> Result<Vec<(String, u64)>, String> {
     Ok(out)
 }
 
-/// `1024`, `64KB`, `300MB`, `2GiB`, `1.5MB` → bytes (KB/MB/GB decimal, KiB/MiB/GiB binary).
+/// The size units every size flag accepts, as its --help says.
+pub const SIZE_UNITS: &str = "bytes; KB/MB/GB = 1000^n, KiB/MiB/GiB = 1024^n (any case; k = KB)";
+
+/// Sizes above this are refused rather than saturated: far beyond any object, zip or rate
+/// css-sim can serve, and still exact in an `f64` for fractional inputs (2^53).
+pub const MAX_SIZE: u64 = 1 << 53;
+
+/// `1024`, `64KB`, `300MB`, `2GiB`, `1.5MB` → bytes. The units are the `bytesize` crate's (the
+/// one byte-size parser of the workspace): `KB`/`MB`/`GB` (and `k`/`m`/`g`) decimal,
+/// `KiB`/`MiB`/`GiB` binary, case-insensitive. A whole number times its unit is exact, as
+/// bytesize computes it; a fraction (`1.5MB`, `0.5KiB`) is rounded to the nearest byte, as
+/// css-sim always did (bytesize would truncate a float product, so `4.35MB` could lose a
+/// byte). Sizes above [`MAX_SIZE`] are errors, never saturated to `u64::MAX`.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size like 1024, 64KB, 300MB or 2GiB"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "m" | "mb" => 1e6,
-        "g" | "gb" => 1e9,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        u => return Err(format!("{s:?}: unknown size unit {u:?}")),
+    let unit = unit.trim();
+    let bad = || format!("{s:?} is not a size like 1024, 64KB, 300MB or 2GiB ({SIZE_UNITS})");
+    if num.is_empty() || num.parse::<f64>().is_err() {
+        return Err(bad());
+    }
+    // The unit's value in bytes, from bytesize's unit table ("1KB" = 1000, "1KiB" = 1024).
+    let factor = format!("1{}", if unit.is_empty() { "B" } else { unit })
+        .parse::<bytesize::ByteSize>()
+        .map_err(|_| format!("{s:?}: unknown size unit {unit:?} ({SIZE_UNITS})"))?
+        .as_u64();
+    let bytes = if num.contains('.') {
+        let exact = num.parse::<f64>().map_err(|_| bad())? * factor as f64;
+        (exact <= MAX_SIZE as f64).then(|| exact.round() as u64)
+    } else {
+        // Same as `t.parse::<ByteSize>()`, but an overflow is an error, not a saturation.
+        num.parse::<u64>().ok().and_then(|n| n.checked_mul(factor))
     };
-    Ok((n * mult).round() as u64)
+    bytes
+        .filter(|b| *b <= MAX_SIZE)
+        .ok_or_else(|| format!("{s:?} is too large (at most {MAX_SIZE} bytes)"))
 }
 
 /// Epoch milliseconds or an ISO date-time without offset (UTC) → epoch milliseconds.
@@ -362,6 +383,49 @@ mod tests {
         assert!(parse_size("5XB").is_err());
     }
 
+    /// The units are bytesize's, and a whole number means what bytesize says it means.
+    #[test]
+    fn sizes_are_bytesizes() {
+        for (text, bytes) in [
+            ("0", 0),
+            ("7B", 7),
+            ("1k", 1000),
+            ("1K", 1000),
+            ("1KB", 1000),
+            ("1kb", 1000),
+            ("1KiB", 1024),
+            ("1kib", 1024),
+            ("3 MiB", 3 << 20),
+            ("2GB", 2_000_000_000),
+            ("2GiB", 2 << 30),
+            (" 150KB ", 150_000),
+        ] {
+            assert_eq!(parse_size(text), Ok(bytes), "{text}");
+            let via_crate = text.trim().parse::<bytesize::ByteSize>().unwrap().as_u64();
+            assert_eq!(via_crate, bytes, "bytesize agrees on {text}");
+        }
+    }
+
+    #[test]
+    fn fractions_round_and_overflow_is_an_error() {
+        assert_eq!(parse_size("4.35MB"), Ok(4_350_000));
+        assert_eq!(parse_size("0.5KiB"), Ok(512));
+        assert_eq!(parse_size("2.5"), Ok(3));
+        assert_eq!(parse_size("1.5GiB"), Ok(1_610_612_736));
+        for absurd in [
+            "20000000EB",
+            "18446744073709551616",
+            "16EiB",
+            "1e3KB",
+            "KB",
+            "",
+            "1..5MB",
+        ] {
+            assert!(parse_size(absurd).is_err(), "{absurd}");
+        }
+        assert!(parse_size("9PiB").unwrap_err().contains("too large"));
+    }
+
     #[test]
     fn types_parse() {
         let t = parse_types("callrecording:3, voicemail").unwrap();
@@ -385,7 +449,7 @@ mod tests {
     fn defaults_validate() {
         let c = SimConfig::for_tests();
         assert_eq!(c.client_id, "demo-client");
-        assert_eq!(c.max_zip_bytes, 2_147_483_648);
+        assert_eq!(c.max_zip_bytes, 2_000_000_000, "the spec's 2 GB");
         assert_eq!(c.regions, vec!["us-east", "uk"]);
         c.validate().unwrap();
     }

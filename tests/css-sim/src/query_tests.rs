@@ -1,7 +1,7 @@
 //! Unit tests for the objects search: the guide's 245-record paging, filters, sorting, errors.
 
 use super::*;
-use crate::sim::content::ContentKind;
+use crate::content::ContentKind;
 use std::sync::OnceLock;
 
 fn obj(i: u64, object_type: &str, state: &str, duration: u64) -> Arc<SimObject> {

@@ -10,7 +10,7 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 use super::emit::{Emitter, Halt};
 use super::format::{self, EntryFields, LocalSizes, MAGIC32};
 use super::{ZipEntrySpec, ZipError, ZipLayout, ZipPlan};
-use crate::sim::content::ContentReader;
+use crate::content::ContentReader;
 
 /// Uncompressed bytes handed to the deflater per call.
 const IN_BLOCK: usize = 64 * 1024;

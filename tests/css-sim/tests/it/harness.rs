@@ -1,14 +1,55 @@
 //! Test harness: spawn `css-sim` on port 0, read the `listening on` line, authenticate, drive
 //! the API with reqwest, and read zips back with Python's zipfile and `unzip -t`.
 
-use crate::support::procs::{spawn_sim_with, Proc};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub const REGION: &str = "us-east";
+
+/// A child process killed on drop.
+struct Proc {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts this package's `css-sim` binary on a free port (it binds port 0 itself and prints
+/// the address) with `args`, extra environment variables set and others removed; returns
+/// once it is listening.
+fn spawn_sim_with(args: &[&str], set: &[(&str, &str)], remove: &[&str]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_css-sim"));
+    cmd.args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(set.iter().copied());
+    for name in remove {
+        cmd.env_remove(name);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn css-sim");
+    let stdout = child.stdout.take().expect("sim stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read sim stdout");
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line from css-sim: {line:?}"))
+        .to_string();
+    Proc { child, url }
+}
 
 /// A running css-sim process (killed on drop) with an HTTP client and a token.
 pub struct Sim {

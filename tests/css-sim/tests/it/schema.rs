@@ -1,4 +1,4 @@
-//! css-sim's JSON against the vendor's OpenAPI spec (tests/fixtures/cloud-storage-service-openapi.json),
+//! css-sim's JSON against the vendor's OpenAPI spec (this package's tests/fixtures/cloud-storage-service-openapi.json),
 //! with a small validator over `$ref`, `type`, `properties`, `items` and `enum` (`format` is
 //! ignored). Where the spec contradicts the guide or itself, css-sim follows the guide and
 //! the deviation is listed here explicitly — and must actually occur, so the list stays true:

@@ -1,9 +1,9 @@
-//! `css-sim`: runs the CSS simulator ([`css_sync::sim`]) as a process. Thin: parse flags, bind,
-//! print `listening on http://HOST:PORT` as the first stdout line, serve until Ctrl-C/SIGTERM.
-//! Logs go to stderr (`RUST_LOG`, default `info`).
+//! `css-sim`: runs the CSS simulator (the [`css_sim`] library) as a process. Thin: parse flags,
+//! bind, print `listening on http://HOST:PORT` as the first stdout line, serve until
+//! Ctrl-C/SIGTERM. Logs go to stderr (`RUST_LOG`, default `info`).
 
 use clap::Parser;
-use css_sync::sim::{serve, SimConfig};
+use css_sim::{serve, SimConfig};
 use std::io::Write;
 
 /// A faithful, fault-injecting stand-in for 8x8 Cloud Storage Service (CSS) v3.
@@ -48,12 +48,36 @@ async fn main() -> std::process::ExitCode {
         let _ = writeln!(out, "listening on {}", handle.base_url());
         let _ = out.flush();
     }
-    css_sync::shutdown::signal().await;
+    stop_signal().await;
     match handle.shutdown().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("css-sim: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Resolves at the first SIGINT or SIGTERM (what Kubernetes and docker send). css-sim's own
+/// copy of the worker's `shutdown::signal`: this package never depends on the worker.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

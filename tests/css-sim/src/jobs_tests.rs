@@ -1,8 +1,8 @@
 //! Unit tests for the bulk job state machine and job-level fault decisions.
 
 use super::*;
-use crate::sim::config::FaultArgs;
-use crate::sim::content::ContentKind;
+use crate::config::FaultArgs;
+use crate::content::ContentKind;
 
 const S: Duration = Duration::from_secs(1);
 

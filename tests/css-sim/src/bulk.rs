@@ -6,8 +6,8 @@
 
 use super::body::{self, RangeSpec, CHUNK};
 use super::config::ResponseShape;
-use super::http::{error, AppState, St};
 use super::jobs::{Job, JobState, StatusJson};
+use super::state::{error, AppState, St};
 use super::zip::zip_stream;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
