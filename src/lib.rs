@@ -16,17 +16,20 @@
 //! | module | role |
 //! |---|---|
 //! | [`cli`] | command line and environment variables (clap) |
-//! | [`config`] | raw arguments → validated [`config::Settings`] |
+//! | [`config`] | raw arguments → validated [`config::Settings`] (the one validator) |
+//! | [`defaults`] | every default, one named constant each, shared by clap and the library |
 //! | [`secret`] | a wrapper that keeps secrets out of logs |
 //! | [`shutdown`] | waiting for SIGINT/SIGTERM |
-//! | [`css`] | the vendor API: auth, retry, regions, catalog paging, bulk jobs, serde model |
+//! | [`css`] | the vendor API: auth, one retry mechanism with a per-call deadline, regions, catalog paging, bulk jobs, serde model |
 //! | [`batch`] | pure: catalog records → bulk-job batches |
 //! | [`job`] | one bulk job on the server: start, poll until a terminal state or the deadline, cancel |
+//! | [`decide`] | pure: after a job ends badly, split or charge and retry; when to give up |
 //! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
-//! | [`verify`] | pure: streamed size + MD5 against the catalog record |
-//! | [`export`] | one entry → one verified S3 object (or none) |
-//! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) |
-//! | [`pipeline`] | the flow above as one readable async function |
+//! | [`verify`] | pure: streamed size + MD5 against the catalog record → the [`verify::Verified`] proof |
+//! | [`export`] | one entry → one verified S3 object (or none): the export gate |
+//! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof |
+//! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
+//! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
 //! | [`report`] | run report → text, JSON and exit code |
 //! | [`metrics`] | Prometheus metric names in one place |
 //! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process (feature `sim`) |

@@ -33,9 +33,10 @@ struct Pager {
 }
 
 impl CssClient {
-    /// Every record matching `filter` (FIQL, see [`super::SearchFilter`]) in `region`, in
-    /// `createdTime` order, one page request at a time. The stream ends after the page marked
-    /// `lastPage`; it yields an error (and then ends) on any request or paging failure.
+    /// Every record matching `filter` (FIQL, see [`super::SearchFilter`]) in `region`, newest
+    /// first (`createdTime` descending), one page request at a time. The stream ends after the
+    /// page marked `lastPage`; it yields an error (and then ends) on any request or paging
+    /// failure.
     pub fn search(
         &self,
         region: &str,

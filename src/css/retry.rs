@@ -1,10 +1,10 @@
 //! The one retry mechanism of every CSS call, and the CSS client's defaults.
 //!
-//! [`RetryPolicy`] says how patiently a call is retried; [`RetryState`] is one call's progress
+//! [`RetryPolicy`] says how patiently a call is retried; `RetryState` is one call's progress
 //! under it: attempts made, the call's deadline, and the single decision
-//! ([`RetryState::next_delay`]) of whether and how long to wait before the next attempt
+//! (`RetryState::next_delay`) of whether and how long to wait before the next attempt
 //! (full-jitter exponential backoff, or the server's `Retry-After` capped at
-//! [`MAX_RETRY_AFTER`]). [`RetryState::pause`] makes that decision, counts it in
+//! [`MAX_RETRY_AFTER`]). `RetryState::pause` makes that decision, counts it in
 //! `CSS_RETRIES`, logs it and sleeps. Storage calls (`CssClient::send`, which also serves
 //! `fetch_bytes`), the token endpoint (`auth`) and download resumes (`download`) all go
 //! through it; none has a loop of its own beyond "attempt, then `pause`".

@@ -6,7 +6,7 @@
 //! only by `commit`, which first cross-checks the caller's [`Verified`] proof against the bytes
 //! this upload counted, the announced size and the catalog MD5. Any failure, an explicit
 //! [`Upload::abort`], or dropping the upload uncommitted aborts the multipart upload (on drop,
-//! from a task spawned on the current Tokio runtime; see [`super::multipart`]). An in-flight `write` must not be
+//! from a task spawned on the current Tokio runtime; see `super::multipart`). An in-flight `write` must not be
 //! cancelled half-way: if it is, the upload refuses to commit and can only be aborted.
 
 use aws_sdk_s3::primitives::ByteStream;
