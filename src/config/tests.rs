@@ -1,4 +1,6 @@
 //! Unit tests of argument validation: every bad value names its variable.
+// Without feature `sim` there is no `demo` subcommand, so `let Command::Sync(a) = …` cannot fail.
+#![cfg_attr(not(feature = "sim"), allow(irrefutable_let_patterns))]
 use super::*;
 use crate::cli::{Cli, Command};
 use clap::Parser;
@@ -118,7 +120,6 @@ fn bad_values_name_their_variable() {
 
 #[test]
 // Without feature `sim` there is no `demo` subcommand: `sync` is the only one.
-#[cfg_attr(not(feature = "sim"), allow(irrefutable_let_patterns))]
 fn secret_file_is_read_and_trimmed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secret");
