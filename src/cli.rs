@@ -61,6 +61,8 @@ pub struct SyncArgs {
     pub tuning: TuningArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub lake: LakeArgs,
 }
 
 #[derive(Debug, Args)]
@@ -208,6 +210,27 @@ pub struct OutputArgs {
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090) during the run.
     #[arg(long, env = "METRICS_LISTEN")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Lake: metadata index and completion webhook")]
+pub struct LakeArgs {
+    /// Write the metadata index: one JSON Lines row per object exported in this run, under
+    /// <S3_PREFIX>/<index prefix>/region=<r>/type=<t>/date=<YYYY-MM-DD>/part-<run-id>.jsonl.
+    #[arg(long, env = "CSS_SYNC_INDEX", default_value_t = true, action = clap::ArgAction::Set)]
+    pub index: bool,
+    /// Folder of the metadata index inside S3_PREFIX.
+    #[arg(long, env = "CSS_SYNC_INDEX_PREFIX", default_value = defaults::INDEX_PREFIX)]
+    pub index_prefix: String,
+    /// Most rows in one index file (~1 KB each): a partition with more this run gets several
+    /// files (part-<run-id>-<seq>.jsonl), and rows in memory stay bounded.
+    #[arg(long, env = "CSS_SYNC_INDEX_FILE_MAX_ROWS", default_value_t = defaults::INDEX_FILE_MAX_ROWS)]
+    pub index_file_max_rows: usize,
+    /// POST the JSON run summary here at the end of every run that has a report (3 attempts,
+    /// 10 s timeout each). A failed webhook is logged and does not change the exit code. Only
+    /// the host is ever logged.
+    #[arg(long, env = "CSS_SYNC_WEBHOOK_URL", hide_env_values = true)]
+    pub webhook_url: Option<String>,
 }
 
 #[cfg(feature = "sim")]

@@ -74,6 +74,10 @@ pub struct Settings {
     pub report_path: Option<std::path::PathBuf>,
     pub metrics_file: Option<std::path::PathBuf>,
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The metadata index (`CSS_SYNC_INDEX*`).
+    pub index: crate::index::IndexSettings,
+    /// `CSS_SYNC_WEBHOOK_URL`: may carry credentials, so it never prints itself.
+    pub webhook_url: Option<Secret>,
 }
 
 impl Settings {
@@ -219,7 +223,38 @@ impl Settings {
             report_path: a.output.report.clone(),
             metrics_file: a.output.metrics_file.clone(),
             metrics_listen: a.output.metrics_listen,
+            index: index_settings(a)?,
+            webhook_url: webhook_url(a.lake.webhook_url.as_deref())?,
         })
+    }
+}
+
+fn index_settings(a: &SyncArgs) -> Result<crate::index::IndexSettings, ConfigError> {
+    let root = crate::index::root(&a.s3.prefix, &a.lake.index_prefix)
+        .map_err(|r| invalid("CSS_SYNC_INDEX_PREFIX", r))?;
+    Ok(crate::index::IndexSettings {
+        enabled: a.lake.index,
+        root,
+        limits: crate::index::Limits {
+            file_rows: at_least_one("CSS_SYNC_INDEX_FILE_MAX_ROWS", a.lake.index_file_max_rows)?,
+            ..crate::index::Limits::default()
+        },
+    })
+}
+
+/// An http(s) URL; the error never repeats it (it may hold a token).
+fn webhook_url(text: Option<&str>) -> Result<Option<Secret>, ConfigError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+            Ok(Some(Secret::new(text)))
+        }
+        _ => Err(invalid(
+            "CSS_SYNC_WEBHOOK_URL",
+            "must be an http(s) URL with a host",
+        )),
     }
 }
 

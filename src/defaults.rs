@@ -42,6 +42,10 @@ pub const PART_SIZE: &str = "16MiB";
 pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
 pub const CHECKSUM: &str = "when-required";
 
+// Lake
+pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
+pub const INDEX_FILE_MAX_ROWS: usize = crate::index::DEFAULT_FILE_MAX_ROWS;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,7 +108,7 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
         println!("  {}", f.strip_prefix(&dir).unwrap_or(f).display());
     }
     println!(
-        "  … {} files in all (objects and their .metadata.json sidecars)",
+        "  … {} files in all (objects, their .metadata.json sidecars, the _index/ JSON Lines)",
         files.len()
     );
 

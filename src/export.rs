@@ -8,11 +8,11 @@
 use crate::css::model::ObjectRecord;
 use crate::failure::{Cause, Rejection, Stage};
 use crate::metrics as m;
-use crate::s3::{ObjectMeta, S3Error, S3Target, Upload};
+use crate::s3::{Committed, ObjectMeta, S3Error, S3Target, Upload};
 use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
 use crate::verify;
 use md5::{Digest as _, Md5};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tracing::{debug, warn};
@@ -30,7 +30,8 @@ pub struct Exporter {
 /// The result of streaming one zip.
 #[derive(Debug, Default)]
 pub struct ZipOutcome {
-    pub exported: HashSet<String>,
+    /// Object id → what S3 answered at commit (key, ETag).
+    pub exported: HashMap<String, Committed>,
     pub rejected: HashMap<String, Rejection>,
     /// Why the zip stream stopped early (truncated, reset, corrupt): the objects not yet seen
     /// are missing and must be requested again.
@@ -79,7 +80,7 @@ impl Exporter {
             };
             let name = entry.raw_name().to_vec();
             let rec = match by_name.get(name.as_slice()) {
-                Some(r) if !out.exported.contains(&r.id) => *r,
+                Some(r) if !out.exported.contains_key(&r.id) => *r,
                 found => {
                     let kind = if found.is_some() {
                         "duplicate"
@@ -130,8 +131,8 @@ impl Exporter {
             };
             match streamed {
                 Ok(d) => match self.settle(region, rec, &key, upload, d.size, d.md5).await {
-                    Ok(()) => {
-                        out.exported.insert(rec.id.clone());
+                    Ok(committed) => {
+                        out.exported.insert(rec.id.clone(), committed);
                     }
                     Err(rej) => {
                         out.rejected.insert(rec.id.clone(), rej);
@@ -169,7 +170,7 @@ impl Exporter {
         region: &str,
         rec: &ObjectRecord,
         mut body: R,
-    ) -> Result<(), Rejection>
+    ) -> Result<Committed, Rejection>
     where
         R: AsyncRead + Send + Unpin,
     {
@@ -219,7 +220,7 @@ impl Exporter {
         upload: Upload,
         size: u64,
         md5: [u8; 16],
-    ) -> Result<(), Rejection> {
+    ) -> Result<Committed, Rejection> {
         let proof = match verify::check(rec, size, md5) {
             Ok(proof) => proof,
             Err(mismatch) => {
@@ -245,12 +246,12 @@ impl Exporter {
                 return Err(Rejection::new(Stage::S3, e));
             }
         }
-        upload
+        let committed = upload
             .commit(proof)
             .await
             .map_err(|e| Rejection::new(Stage::S3, e))?;
         debug!(region, id = %rec.id, key, size, "object exported");
-        Ok(())
+        Ok(committed)
     }
 }
 

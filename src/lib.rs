@@ -31,6 +31,9 @@
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
 //! | [`report`] | run report → text, JSON and exit code |
+//! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
+//! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
+//! | [`webhook`] | POST of the run summary at the end of a run (bounded attempts and timeout) |
 //! | [`metrics`] | Prometheus metric names in one place |
 //! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process (feature `sim`) |
 //!
@@ -48,12 +51,15 @@ pub mod defaults;
 pub mod demo;
 pub mod export;
 pub mod failure;
+pub mod index;
 pub mod job;
 pub mod metrics;
 pub mod pipeline;
 pub mod report;
+pub mod run_id;
 pub mod s3;
 pub mod secret;
 pub mod shutdown;
 pub mod unzip;
 pub mod verify;
+pub mod webhook;

@@ -54,27 +54,44 @@ async fn sync(args: &css_sync::cli::SyncArgs) -> u8 {
     };
     let report_path = settings.report_path.clone();
     let metrics_file = settings.metrics_file.clone();
+    let webhook_url = settings.webhook_url.clone();
     let shutdown = shutdown_on_signal();
     match css_sync::pipeline::run(settings, shutdown).await {
         Ok(report) => {
             eprint!("{}", report.to_text());
-            if let Err(e) = write_report(&report, report_path.as_deref()) {
-                print_error("writing the JSON report", &e);
-                return exit::FATAL;
+            let code = finish(&report, report_path.as_deref(), metrics_file, metrics);
+            if let Some(url) = &webhook_url {
+                // Logged by `notify`; the exit code stays the run's (README, "Webhook").
+                let summary = css_sync::webhook::Summary::of(&report, code);
+                let _ = css_sync::webhook::notify(url, &summary).await;
             }
-            if let (Some(path), Some(handle)) = (metrics_file, metrics) {
-                if let Err(e) = std::fs::write(&path, handle.render()) {
-                    print_error("writing the metrics file", &e);
-                    return exit::FATAL;
-                }
-            }
-            report.exit_code()
+            code
         }
         Err(e) => {
             print_error("sync could not run", &e);
             exit::FATAL
         }
     }
+}
+
+/// Writes the report and the metrics file; returns the process exit code.
+fn finish(
+    report: &Report,
+    report_path: Option<&std::path::Path>,
+    metrics_file: Option<std::path::PathBuf>,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+) -> u8 {
+    if let Err(e) = write_report(report, report_path) {
+        print_error("writing the JSON report", &e);
+        return exit::FATAL;
+    }
+    if let (Some(path), Some(handle)) = (metrics_file, metrics) {
+        if let Err(e) = std::fs::write(&path, handle.render()) {
+            print_error("writing the metrics file", &e);
+            return exit::FATAL;
+        }
+    }
+    report.exit_code()
 }
 
 /// Writes the JSON report to a file, or stdout for `-`.

@@ -13,9 +13,11 @@ use crate::css::{CssClient, CssError};
 use crate::decide::{self, BatchPlan, Failure, Pending, Settled};
 use crate::export::Exporter;
 use crate::failure::{error_chain, Cause, Rejection, Stage};
+use crate::index::writer::IndexWriter;
 use crate::job::{self, JobEnd, PollPolicy};
 use crate::report::{Report, Tally};
-use crate::s3::S3Target;
+use crate::run_id::RunId;
+use crate::s3::{Committed, S3Target};
 use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,13 +39,26 @@ struct Ctx {
     css: CssClient,
     exporter: Exporter,
     tally: Tally,
+    /// The metadata index (`None` with `--index false`).
+    index: Option<IndexWriter>,
     settings: Settings,
+}
+
+impl Ctx {
+    /// The one place an object counts as exported: the tally and the index row.
+    async fn exported(&self, region: &str, rec: &ObjectRecord, committed: &Committed) {
+        self.tally.exported(region, rec);
+        if let Some(index) = &self.index {
+            index.record(region, rec, committed).await;
+        }
+    }
 }
 
 /// Runs a sync to the end (or until `shutdown`), returning the report.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, PipelineError> {
+    let run_id = started();
     let s3 = S3Target::connect(settings.s3.clone()).await?;
-    run_with(settings, s3, shutdown).await
+    run_as(settings, s3, shutdown, run_id).await
 }
 
 /// [`run`] with an S3 target built by the caller (the demo's embedded server).
@@ -51,6 +66,22 @@ pub async fn run_with(
     settings: Settings,
     s3: S3Target,
     shutdown: CancellationToken,
+) -> Result<Report, PipelineError> {
+    run_as(settings, s3, shutdown, started()).await
+}
+
+/// A new run id, logged at the start of the run.
+fn started() -> RunId {
+    let run_id = RunId::new(chrono::Utc::now());
+    info!(run_id = %run_id, "run started");
+    run_id
+}
+
+async fn run_as(
+    settings: Settings,
+    s3: S3Target,
+    shutdown: CancellationToken,
+    run_id: RunId,
 ) -> Result<Report, PipelineError> {
     let css = CssClient::new(settings.css.clone())?;
     let regions = if settings.run.regions.is_empty() {
@@ -65,7 +96,11 @@ pub async fn run_with(
             s3: s3.clone(),
             sidecar: settings.s3.sidecar,
         },
-        tally: Tally::default(),
+        tally: Tally::new(run_id.clone()),
+        index: settings
+            .index
+            .enabled
+            .then(|| IndexWriter::new(s3.clone(), &settings.index, run_id)),
         settings,
     });
 
@@ -83,7 +118,7 @@ pub async fn run_with(
         .filter_map(|r| async move { r.err() })
         .collect::<Vec<String>>();
 
-    let (errors, interrupted) = tokio::select! {
+    let (mut errors, interrupted) = tokio::select! {
         errors = all => (errors, false),
         _ = shutdown.cancelled() => (vec![], true),
     };
@@ -92,7 +127,18 @@ pub async fn run_with(
     for e in &errors {
         error!(error = %e, "region incomplete");
     }
-    Ok(ctx.tally.finish(regions, errors, interrupted))
+    // Rows only for objects committed and counted, whatever the end (an interrupt included).
+    let index = match &ctx.index {
+        Some(index) => {
+            let (summary, index_errors) = index.finish().await;
+            errors.extend(index_errors);
+            Some(summary)
+        }
+        None => None,
+    };
+    let mut report = ctx.tally.finish(regions, errors, interrupted);
+    report.index = index;
+    Ok(report)
 }
 
 /// One region: catalog → skip present → batches → jobs (bounded) → S3.
@@ -257,8 +303,8 @@ async fn stream_zip(
     };
     let mut rest = Vec::new();
     for p in piece {
-        if out.exported.contains(&p.rec.id) {
-            ctx.tally.exported(region, &p.rec);
+        if let Some(committed) = out.exported.get(&p.rec.id) {
+            ctx.exported(region, &p.rec, committed).await;
             continue;
         }
         let why = out.rejected.get(&p.rec.id).unwrap_or(&missing).clone();
@@ -280,7 +326,7 @@ async fn single(ctx: &Ctx, region: &str, rec: ObjectRecord, downloads: &Semaphor
                 }
             };
             match result {
-                Ok(()) => ctx.tally.exported(region, &p.rec),
+                Ok(committed) => ctx.exported(region, &p.rec, &committed).await,
                 Err(why) => {
                     let settled = plan.undelivered(vec![(p, why)]);
                     settle(ctx, region, settled).await;

@@ -6,7 +6,9 @@
 
 use crate::css::model::ObjectRecord;
 use crate::failure::{Rejection, Stage};
+use crate::index::IndexSummary;
 use crate::metrics as m;
+use crate::run_id::RunId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -57,6 +59,7 @@ pub struct FailedObject {
 /// Collects outcomes from concurrent tasks.
 #[derive(Debug)]
 pub struct Tally {
+    run_id: RunId,
     started: Instant,
     started_at: chrono::DateTime<chrono::Utc>,
     inner: Mutex<Inner>,
@@ -71,7 +74,15 @@ struct Inner {
 
 impl Default for Tally {
     fn default() -> Self {
+        Tally::new(RunId::new(chrono::Utc::now()))
+    }
+}
+
+impl Tally {
+    /// A tally for the run `run_id`, starting now.
+    pub fn new(run_id: RunId) -> Tally {
         Tally {
+            run_id,
             started: Instant::now(),
             started_at: chrono::Utc::now(),
             inner: Mutex::new(Inner::default()),
@@ -165,6 +176,7 @@ impl Tally {
         let mut failed = inner.failed.clone();
         failed.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         Report {
+            run_id: self.run_id.to_string(),
             started_at: self.started_at.to_rfc3339(),
             duration_secs: duration.as_secs_f64(),
             regions,
@@ -175,6 +187,7 @@ impl Tally {
             unaccounted,
             errors: fatal,
             interrupted,
+            index: None,
         }
     }
 }
@@ -191,6 +204,8 @@ pub struct GroupReport {
 /// The final report of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The run id (also in the start log line and every index row).
+    pub run_id: String,
     pub started_at: String,
     pub duration_secs: f64,
     pub regions: Vec<String>,
@@ -204,6 +219,9 @@ pub struct Report {
     /// Errors that stopped a region or the run (catalog unreadable, auth rejected …).
     pub errors: Vec<String>,
     pub interrupted: bool,
+    /// The metadata index files this run wrote (absent with `--index false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexSummary>,
 }
 
 impl Report {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the integration tests need on a fresh machine —
-# `unzip` (Debian), the `s3s-fs` S3 server (crates.io) and `moto_server` (PyPI) — then runs
+# `unzip` (Debian), the `s3s-fs` S3 server (crates.io), `moto_server` and `duckdb` (PyPI) — then runs
 # every test of the workspace (css-sync and tests/css-sim). The tests start css-sim, the S3
 # servers and css-sync themselves on 127.0.0.1. Extra arguments (e.g. --locked, --release) go
 # to both cargo commands, so css-sim is built with the profile the tests run with.
@@ -23,6 +23,12 @@ fi
 if [ "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
   echo "== installing moto[server] $MOTO_VERSION (pip)"
   python3 -m pip install --quiet "moto[server]==$MOTO_VERSION"
+fi
+
+# DuckDB reads the metadata index back in tests/it/sync/index.rs (python3 -c).
+if ! python3 -c 'import duckdb' >/dev/null 2>&1; then
+  echo "== installing duckdb (pip)"
+  python3 -m pip install --quiet duckdb
 fi
 
 # The worker's integration tests spawn css-sim from beside the css-sync binary (another

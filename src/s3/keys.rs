@@ -212,7 +212,7 @@ fn bad_segment(seg: &str) -> bool {
 }
 
 /// Maps a value into the safe charset; see the module docs.
-fn sanitise(value: Option<&str>) -> String {
+pub(crate) fn sanitise(value: Option<&str>) -> String {
     let v = value.unwrap_or("").trim();
     if v.is_empty() {
         return MISSING.to_string();
@@ -273,7 +273,7 @@ fn field_value(f: Field, rec: &ObjectRecord, region: &str) -> Result<Option<Stri
 }
 
 /// `createdTime` as UTC: without offset (the CSS form, UTC by contract) or RFC 3339.
-fn parse_created(s: &str) -> Result<chrono::NaiveDateTime, KeyError> {
+pub(crate) fn parse_created(s: &str) -> Result<chrono::NaiveDateTime, KeyError> {
     let s = s.trim();
     chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
         .or_else(|_| chrono::DateTime::parse_from_rfc3339(s).map(|d| d.naive_utc()))

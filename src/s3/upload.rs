@@ -110,20 +110,34 @@ impl S3Target {
 
     /// Writes the catalog record JSON beside an object, at [`sidecar_key`]`(object_key)`.
     pub async fn put_sidecar(&self, object_key: &str, record_json: Bytes) -> Result<(), S3Error> {
-        let md5 = md5_base64(record_json.clone()).await?;
+        self.put_small(&sidecar_key(object_key), record_json, "application/json")
+            .await
+            .map(drop)
+    }
+
+    /// One small object (a sidecar, an index file) with one `PutObject`, carrying
+    /// `Content-MD5` so S3 refuses bytes that changed on the way, plus the SSE and
+    /// storage-class settings. Returns the ETag S3 answered.
+    pub async fn put_small(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<Option<String>, S3Error> {
+        let md5 = md5_base64(body.clone()).await?;
         let req = self
             .client
             .put_object()
             .bucket(&self.settings.bucket)
-            .key(sidecar_key(object_key))
-            .content_type("application/json")
+            .key(key)
+            .content_type(content_type)
             .content_md5(md5)
-            .body(ByteStream::from(record_json));
-        with_storage_options!(req, self.settings)
+            .body(ByteStream::from(body));
+        let out = with_storage_options!(req, self.settings)
             .send()
             .await
             .map_err(|e| self.ctx.map("PutObject", e))?;
-        Ok(())
+        Ok(out.e_tag().map(str::to_string))
     }
 }
 

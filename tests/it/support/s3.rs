@@ -213,6 +213,12 @@ pub async fn read_back(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<St
 }
 
 impl S3Server {
+    /// The folder the server stores into: for s3s-fs, `<root>/<bucket>/<key>` are the
+    /// objects as plain files (moto keeps them in memory).
+    pub fn root(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Multipart uploads still in progress (must be none after any run). s3s-fs has no
     /// ListMultipartUploads: its pending uploads are `.upload*` files in its root folder.
     pub async fn open_multipart_uploads(&self, bucket: &str) -> usize {

@@ -6,4 +6,6 @@ mod check;
 mod cli;
 mod e2e;
 mod faults;
+mod index;
 mod layouts;
+mod webhook;
