@@ -6,4 +6,5 @@ mod check;
 mod cli;
 mod e2e;
 mod faults;
+mod ids;
 mod layouts;
