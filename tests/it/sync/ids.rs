@@ -46,17 +46,27 @@ struct Env {
 }
 
 async fn env() -> Env {
+    env_with(&[]).await
+}
+
+async fn env_with(sim_args: &[&str]) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("catalog.json");
     std::fs::write(&path, serde_json::to_vec(&catalog()).unwrap()).unwrap();
-    let sim = spawn_sim(&[
-        "--catalog",
-        path.to_str().unwrap(),
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-    ]);
+    let sim = spawn_sim(
+        &[
+            "--catalog",
+            path.to_str().unwrap(),
+            "--prep-base-ms",
+            "0",
+            "--prep-rate",
+            "0",
+        ]
+        .iter()
+        .chain(sim_args)
+        .copied()
+        .collect::<Vec<&str>>(),
+    );
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket("lake").await;
     let catalog = sim_catalog(&sim).await;
@@ -353,4 +363,45 @@ async fn refused_combinations_and_bad_lists_exit_2_naming_the_variable() {
             assert!(text.contains(n), "{args:?} {env:?} lacks {n}: {text}");
         }
     }
+}
+
+/// A lookup that fails after the client's retries is `failed` (stage catalog), never
+/// `not_found`, even when the other region answered 404; a lookup that fails once is retried
+/// by the client's one retry mechanism.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_lookups_are_failed_not_missing_and_retried_within_budget() {
+    let fault = ["--fault-500-count", "1", "--fault-scope", "object"];
+    let e = env_with(&fault).await;
+    let list = e.list("unknown.txt", &format!("{UNKNOWN}\n"));
+    let run = run_sync(
+        &e.sim,
+        &e.s3,
+        "lake",
+        &["--ids", &list, "--max-attempts", "1"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got = &outcomes(&run.report)[UNKNOWN];
+    assert_eq!(got["outcome"], "failed", "{got}");
+    assert_eq!(got["stage"], "catalog");
+    assert_eq!(got["region"], "us-east");
+    assert!(
+        got["reason"].as_str().unwrap().contains("HTTP 500"),
+        "{got}"
+    );
+    assert_bucket_matches(&e.s3, "lake", &[]).await;
+
+    let e = env_with(&fault).await;
+    let list = e.list("old.txt", &format!("{OLD}\n"));
+    let run = run_sync(&e.sim, &e.s3, "lake", &["--ids", &list]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(outcomes(&run.report)[OLD]["outcome"], "exported");
+    let statuses: Vec<u64> = sim_requests(&e.sim)
+        .await
+        .iter()
+        .filter(|r| r["path"] == format!("/storage/us-east/v3/objects/{OLD}").as_str())
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [500, 200], "retried once");
+    assert_bucket_matches(&e.s3, "lake", &e.records(&[OLD])).await;
 }
