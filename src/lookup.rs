@@ -15,6 +15,9 @@ use std::sync::OnceLock;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
+/// Each region's channel into its pipeline, in the order regions are asked.
+pub type Feeds = Vec<(String, mpsc::Sender<ObjectRecord>)>;
+
 /// Where one id turned out to be.
 enum Found {
     In(String, Box<ObjectRecord>),
@@ -30,7 +33,7 @@ enum Found {
 pub async fn resolve(
     css: &CssClient,
     list: &IdList,
-    feeds: Vec<(String, mpsc::Sender<ObjectRecord>)>,
+    feeds: Feeds,
     concurrency: usize,
     ledger: &Ledger,
 ) -> Option<String> {

@@ -15,6 +15,7 @@ use crate::decide::{self, BatchPlan, Failure, Pending, Settled};
 use crate::export::Exporter;
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::job::{self, JobEnd, PollPolicy};
+use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::s3::S3Target;
 use futures::stream::BoxStream;
@@ -138,14 +139,10 @@ enum Source {
 
 /// `--ids`: one channel per distinct region, the receivers by region and the senders for
 /// [`crate::lookup::resolve`], in region order. Empty without `--ids`.
-#[allow(clippy::type_complexity)]
 fn id_feeds(
     ctx: &Ctx,
     regions: &[String],
-) -> (
-    HashMap<String, mpsc::Receiver<ObjectRecord>>,
-    Vec<(String, mpsc::Sender<ObjectRecord>)>,
-) {
+) -> (HashMap<String, mpsc::Receiver<ObjectRecord>>, Feeds) {
     let (mut rxs, mut txs) = (HashMap::new(), Vec::new());
     if ctx.settings.run.ids.is_some() {
         for region in regions {

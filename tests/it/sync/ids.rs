@@ -329,7 +329,8 @@ async fn refused_combinations_and_bad_lists_exit_2_naming_the_variable() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             vec!["--ids", good, "--since", "48h"],
             vec![],
