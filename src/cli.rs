@@ -16,7 +16,8 @@ fn default_duration(d: Duration) -> String {
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  every selected object is in S3 (exported now or already there)
-  1  some objects failed (the report lists them)
+  1  some objects failed (the report lists them); with --ids also: an id failed or was
+     found in no region
   2  bad configuration or usage
   3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable)
   130 interrupted (SIGINT/SIGTERM): work in flight was aborted, nothing half-written remains";
@@ -104,6 +105,13 @@ pub struct SelectionArgs {
     /// Only objects created before this: RFC 3339 or a duration ago.
     #[arg(long, env = "CSS_UNTIL")]
     pub until: Option<String>,
+    /// Export exactly the objects listed in this file ("-" reads stdin), whatever their age:
+    /// one id per line, blank lines and `#` comments ignored, duplicates collapsed, at most
+    /// 1000000 ids. Each id is looked up in every region (GET …/objects/{id}); the report's
+    /// `ids` section gives each id's outcome. Refused with CSS_TYPES, CSS_SINCE, CSS_UNTIL
+    /// and CSS_FILTER.
+    #[arg(long, env = "CSS_IDS_FILE")]
+    pub ids: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +181,9 @@ pub struct TuningArgs {
     /// Zip downloads streaming at once per region (each holds at most one entry's parts).
     #[arg(long, env = "CSS_DOWNLOADS_PER_REGION", default_value_t = defaults::DOWNLOADS_PER_REGION)]
     pub downloads_per_region: usize,
+    /// Object lookups by id at once (--ids: GET …/objects/{id}, each id region by region).
+    #[arg(long, env = "CSS_LOOKUP_CONCURRENCY", default_value_t = defaults::LOOKUP_CONCURRENCY)]
+    pub lookup_concurrency: usize,
     /// S3 HEAD requests at once (the "already exported?" check).
     #[arg(long, env = "S3_CHECK_CONCURRENCY", default_value_t = defaults::CHECK_CONCURRENCY)]
     pub check_concurrency: usize,

@@ -1,16 +1,18 @@
 //! Raw arguments → validated [`Settings`]. Everything a run needs is checked here, before any
 //! network call: durations, byte sizes, time windows, the key template, the secret source and
 //! the bounds. A problem is a [`ConfigError`] (exit code 2) naming the variable to fix. This
-//! module never performs I/O beyond reading the secret file.
+//! module never performs I/O beyond reading the secret file and the id list (`CSS_IDS_FILE`).
 
 use crate::cli::SyncArgs;
 use crate::css::fiql::SearchFilter;
 use crate::css::retry::RetryPolicy;
 use crate::css::{CssConfig, PageSize, MAX_PAGE_SIZE};
+use crate::ids::{IdList, IdSource};
 use crate::s3::keys::KeyTemplate;
 use crate::s3::{ChecksumMode, S3Settings, Sse, MAX_PART_SIZE, MIN_PART_SIZE};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The documented bulk-download zip limit: "the limit on bulk file downloads is 2 GB" (the
@@ -25,6 +27,9 @@ pub const MAX_CALL_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 /// Longest accepted `CSS_JOB_DEADLINE`: a week, far beyond any run.
 pub const MAX_JOB_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Largest `CSS_IDS_FILE` read (far above [`crate::ids::MAX_IDS`] ids with comments): a
+/// bigger file is refused rather than read into memory.
+pub const MAX_IDS_FILE_BYTES: u64 = 512 << 20;
 
 /// A bad flag or environment variable; the message names it.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +68,10 @@ pub struct RunSettings {
     pub jobs_per_region: usize,
     pub downloads_per_region: usize,
     pub check_concurrency: usize,
+    /// `--ids`: export exactly these objects (looked up by id) instead of searching the
+    /// catalog. Never combined with a search filter.
+    pub ids: Option<Arc<IdList>>,
+    pub lookup_concurrency: usize,
 }
 
 /// Everything a sync needs, validated.
@@ -162,6 +171,7 @@ impl Settings {
             ..S3Settings::default()
         };
 
+        let ids = read_ids(a)?;
         let since = a
             .selection
             .since
@@ -215,6 +225,8 @@ impl Settings {
             jobs_per_region: at_least_one("CSS_JOBS_PER_REGION", t.jobs_per_region)?,
             downloads_per_region: at_least_one("CSS_DOWNLOADS_PER_REGION", t.downloads_per_region)?,
             check_concurrency: at_least_one("S3_CHECK_CONCURRENCY", t.check_concurrency)?,
+            ids,
+            lookup_concurrency: at_least_one("CSS_LOOKUP_CONCURRENCY", t.lookup_concurrency)?,
         };
         Ok(Settings {
             css,
@@ -278,6 +290,60 @@ fn read_secret(a: &SyncArgs) -> Result<Secret, ConfigError> {
         return Err(invalid("CSS_CLIENT_SECRET", "is empty"));
     }
     Ok(Secret::new(value))
+}
+
+/// The id list of `--ids`, refused together with a search filter (an id list exports exactly
+/// its ids, whatever their type or age).
+fn read_ids(a: &SyncArgs) -> Result<Option<Arc<IdList>>, ConfigError> {
+    let Some(path) = &a.selection.ids else {
+        return Ok(None);
+    };
+    let sel = &a.selection;
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let conflicts: Vec<&str> = [
+        (!clean_list(&sel.types).is_empty(), "CSS_TYPES"),
+        (set(&sel.since), "CSS_SINCE"),
+        (set(&sel.until), "CSS_UNTIL"),
+        (set(&sel.filter), "CSS_FILTER"),
+    ]
+    .into_iter()
+    .filter_map(|(is_set, name)| is_set.then_some(name))
+    .collect();
+    if !conflicts.is_empty() {
+        return Err(invalid(
+            "CSS_IDS_FILE",
+            format!(
+                "cannot be combined with {}: an id list exports exactly its ids, whatever \
+                 their type or age (unset those or drop --ids)",
+                conflicts.join(", ")
+            ),
+        ));
+    }
+    let source = if path.as_os_str() == "-" {
+        IdSource::Stdin
+    } else {
+        IdSource::File(path.clone())
+    };
+    let text = match &source {
+        IdSource::Stdin => read_limited_text(std::io::stdin().lock()),
+        IdSource::File(p) => std::fs::File::open(p).and_then(read_limited_text),
+    }
+    .map_err(|e| invalid("CSS_IDS_FILE", format!("reading {source}: {e}")))?;
+    IdList::parse(source.clone(), &text)
+        .map(|l| Some(Arc::new(l)))
+        .map_err(|e| invalid("CSS_IDS_FILE", format!("{source}: {e}")))
+}
+
+/// UTF-8 text of at most [`MAX_IDS_FILE_BYTES`].
+fn read_limited_text(r: impl std::io::Read) -> std::io::Result<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut r.take(MAX_IDS_FILE_BYTES + 1), &mut text)?;
+    if text.len() as u64 > MAX_IDS_FILE_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {MAX_IDS_FILE_BYTES} bytes"
+        )));
+    }
+    Ok(text)
 }
 
 fn parse_sse(sse: Option<&str>, kms_key: Option<String>) -> Result<Option<Sse>, ConfigError> {

@@ -34,6 +34,8 @@ pub const REGION_CONCURRENCY: usize = 2;
 pub const JOBS_PER_REGION: usize = 3;
 pub const DOWNLOADS_PER_REGION: usize = 2;
 pub const CHECK_CONCURRENCY: usize = 16;
+/// Object lookups by id (`--ids`) at once.
+pub const LOOKUP_CONCURRENCY: usize = 8;
 
 // S3
 pub const KEY_TEMPLATE: &str = s3::DEFAULT_KEY_TEMPLATE;

@@ -29,6 +29,8 @@
 //! | [`export`] | one entry → one verified S3 object (or none): the export gate |
 //! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof |
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
+//! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
+//! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
 //! | [`report`] | run report → text, JSON and exit code |
 //! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
@@ -51,8 +53,10 @@ pub mod defaults;
 pub mod demo;
 pub mod export;
 pub mod failure;
+pub mod ids;
 pub mod index;
 pub mod job;
+pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
 pub mod report;

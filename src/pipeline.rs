@@ -4,7 +4,8 @@
 //! stream every zip into S3 through the verifying exporter. What happens after a job fails or
 //! a zip leaves objects out (split, retry, give up) is decided by [`crate::decide`]; this
 //! module only runs what it hands out. Every object found ends exported, present or failed in
-//! the [`Tally`].
+//! the [`Tally`]. The records come from the catalog search, or with `--ids` from the id
+//! lookups ([`crate::lookup`]), through the same path from the S3 check on.
 
 use crate::batch::{self, Batcher, Work};
 use crate::config::Settings;
@@ -15,10 +16,13 @@ use crate::export::Exporter;
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::index::writer::IndexWriter;
 use crate::job::{self, JobEnd, PollPolicy};
+use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
 use crate::s3::{Committed, S3Target};
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
@@ -96,7 +100,10 @@ async fn run_as(
             s3: s3.clone(),
             sidecar: settings.s3.sidecar,
         },
-        tally: Tally::new(run_id.clone()),
+        tally: match &settings.run.ids {
+            Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
+            None => Tally::new(run_id.clone()),
+        },
         index: settings
             .index
             .enabled
@@ -104,19 +111,45 @@ async fn run_as(
         settings,
     });
 
+    // With --ids, each region's records come from the id lookups over a channel. Records may
+    // arrive for any region at any time, so every region's pipeline is open at once (each
+    // still bounded by CSS_JOBS_PER_REGION); waiting regions would otherwise stall the lookups.
+    let (mut found, feeds) = id_feeds(&ctx, &regions);
+    let region_concurrency = match found.is_empty() {
+        true => ctx.settings.run.region_concurrency,
+        false => regions.len().max(1),
+    };
+    let lookups = async {
+        match (&ctx.settings.run.ids, ctx.tally.ids()) {
+            (Some(list), Some(ledger)) => {
+                let n = ctx.settings.run.lookup_concurrency;
+                crate::lookup::resolve(&ctx.css, list, feeds, n, ledger).await
+            }
+            _ => None,
+        }
+    };
     let all = futures::stream::iter(regions.clone())
         .map(|region| {
             let ctx = ctx.clone();
+            let source = match ctx.settings.run.ids {
+                None => Source::Catalog,
+                Some(_) => Source::Found(found.remove(&region)),
+            };
             async move {
                 let started = Instant::now();
-                let result = sync_region(&ctx, &region).await;
+                let result = sync_region(&ctx, &region, source).await;
                 ctx.tally.region_done(&region, started.elapsed());
                 result.map_err(|e| format!("region {region}: {e}"))
             }
         })
-        .buffer_unordered(ctx.settings.run.region_concurrency)
+        .buffer_unordered(region_concurrency)
         .filter_map(|r| async move { r.err() })
         .collect::<Vec<String>>();
+    let all = async {
+        let (lookup_error, mut errors) = tokio::join!(lookups, all);
+        errors.extend(lookup_error);
+        errors
+    };
 
     let (mut errors, interrupted) = tokio::select! {
         errors = all => (errors, false),
@@ -141,11 +174,39 @@ async fn run_as(
     Ok(report)
 }
 
-/// One region: catalog → skip present → batches → jobs (bounded) → S3.
-async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), CssError> {
+/// Where a region's records come from.
+enum Source {
+    /// The catalog search with the run's filter.
+    Catalog,
+    /// `--ids`: the records the id lookups found in this region (`None`: a region listed
+    /// twice, fed once).
+    Found(Option<mpsc::Receiver<ObjectRecord>>),
+}
+
+/// `--ids`: one channel per distinct region, the receivers by region and the senders for
+/// [`crate::lookup::resolve`], in region order. Empty without `--ids`.
+fn id_feeds(
+    ctx: &Ctx,
+    regions: &[String],
+) -> (HashMap<String, mpsc::Receiver<ObjectRecord>>, Feeds) {
+    let (mut rxs, mut txs) = (HashMap::new(), Vec::new());
+    if ctx.settings.run.ids.is_some() {
+        for region in regions {
+            if !rxs.contains_key(region) {
+                let (tx, rx) = mpsc::channel(ctx.settings.run.lookup_concurrency);
+                rxs.insert(region.clone(), rx);
+                txs.push((region.clone(), tx));
+            }
+        }
+    }
+    (rxs, txs)
+}
+
+/// One region: catalog (or id lookups) → skip present → batches → jobs (bounded) → S3.
+async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(), CssError> {
     let run = &ctx.settings.run;
     let (tx, rx) = mpsc::channel::<Work>(run.jobs_per_region);
-    let producer = find_work(ctx.clone(), region.to_string(), tx);
+    let producer = find_work(ctx.clone(), region.to_string(), source, tx);
     let downloads = Arc::new(Semaphore::new(run.downloads_per_region));
     let consumer = tokio_stream_from(rx)
         .map(|work| {
@@ -163,17 +224,25 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str) -> Result<(), CssError> {
     found
 }
 
-/// Pages the catalog, settles objects already in S3, and sends the rest on as batches.
-async fn find_work(ctx: Arc<Ctx>, region: String, tx: mpsc::Sender<Work>) -> Result<(), CssError> {
+/// Pages the catalog (or takes the looked-up records), settles objects already in S3, and
+/// sends the rest on as batches.
+async fn find_work(
+    ctx: Arc<Ctx>,
+    region: String,
+    source: Source,
+    tx: mpsc::Sender<Work>,
+) -> Result<(), CssError> {
     let run = &ctx.settings.run;
-    let filter = run.filter.to_fiql()?;
     let mut batcher = Batcher::new(batch::Limits {
         max_objects: run.batch_max_objects,
         max_bytes: run.batch_max_bytes,
     });
-    let mut needed = std::pin::pin!(ctx
-        .css
-        .search(&region, filter)
+    let records: BoxStream<'static, Result<ObjectRecord, CssError>> = match source {
+        Source::Catalog => ctx.css.search(&region, run.filter.to_fiql()?).boxed(),
+        Source::Found(Some(rx)) => tokio_stream_from(rx).map(Ok).boxed(),
+        Source::Found(None) => futures::stream::empty().boxed(),
+    };
+    let mut needed = std::pin::pin!(records
         .map_ok(|rec| {
             let ctx = ctx.clone();
             let region = region.clone();

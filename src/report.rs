@@ -5,14 +5,15 @@
 //! the run's bookkeeping: every object found must end exported, present or failed.
 
 use crate::css::model::ObjectRecord;
-use crate::failure::{Rejection, Stage};
+use crate::failure::{Cause, Rejection, Stage};
+use crate::ids::{IdList, IdsReport, Ledger, Outcome};
 use crate::index::IndexSummary;
 use crate::metrics as m;
 use crate::run_id::RunId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Exit codes (documented in `--help` and the README).
@@ -63,6 +64,8 @@ pub struct Tally {
     started: Instant,
     started_at: chrono::DateTime<chrono::Utc>,
     inner: Mutex<Inner>,
+    /// `--ids`: one outcome per requested id, fed by the same events.
+    ids: Option<Ledger>,
 }
 
 #[derive(Debug, Default)]
@@ -86,11 +89,31 @@ impl Tally {
             started: Instant::now(),
             started_at: chrono::Utc::now(),
             inner: Mutex::new(Inner::default()),
+            ids: None,
         }
     }
 }
 
 impl Tally {
+    /// This tally, also recording each listed id's outcome (`--ids`).
+    pub fn with_ids(self, list: Arc<IdList>) -> Tally {
+        Tally {
+            ids: Some(Ledger::new(list)),
+            ..self
+        }
+    }
+
+    /// The id ledger of an `--ids` run.
+    pub fn ids(&self) -> Option<&Ledger> {
+        self.ids.as_ref()
+    }
+
+    fn settle_id(&self, id: &str, outcome: impl FnOnce() -> Outcome) {
+        if let Some(l) = &self.ids {
+            l.settle(id, outcome());
+        }
+    }
+
     fn with<R>(&self, region: &str, ty: &str, f: impl FnOnce(&mut Counts) -> R) -> R {
         // A poisoned lock only means another task panicked mid-update of plain counters.
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -108,6 +131,9 @@ impl Tally {
     pub fn present(&self, region: &str, rec: &ObjectRecord) {
         self.with(region, &rec.object_type, |c| c.already_present += 1);
         metrics::counter!(m::OBJECTS_PRESENT, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+        self.settle_id(&rec.id, || Outcome::Present {
+            region: region.to_string(),
+        });
     }
 
     pub fn exported(&self, region: &str, rec: &ObjectRecord) {
@@ -121,6 +147,9 @@ impl Tally {
         ];
         metrics::counter!(m::OBJECTS_EXPORTED, &labels).increment(1);
         metrics::counter!(m::BYTES_EXPORTED, &labels).increment(rec.stored_bytes);
+        self.settle_id(&rec.id, || Outcome::Exported {
+            region: region.to_string(),
+        });
     }
 
     /// The object failed for good: `why` is its last rejection, after `attempts` attempts (0
@@ -132,6 +161,17 @@ impl Tally {
             n => format!("{} (after {n} attempts)", why.reason()),
         };
         self.with(region, &rec.object_type, |c| c.failed += 1);
+        self.settle_id(&rec.id, || match &*why.cause {
+            Cause::NotAvailable(state) => Outcome::NotAvailable {
+                region: region.to_string(),
+                object_state: state.clone(),
+            },
+            _ => Outcome::Failed {
+                region: Some(region.to_string()),
+                stage,
+                reason: reason.clone(),
+            },
+        });
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.as_str()).increment(1);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.failed.push(FailedObject {
@@ -188,6 +228,7 @@ impl Tally {
             errors: fatal,
             interrupted,
             index: None,
+            ids: self.ids.as_ref().map(Ledger::finish),
         }
     }
 }
@@ -222,6 +263,9 @@ pub struct Report {
     /// The metadata index files this run wrote (absent with `--index false`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<IndexSummary>,
+    /// `--ids`: the list's source, size and each id's outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<IdsReport>,
 }
 
 impl Report {
@@ -230,7 +274,11 @@ impl Report {
             exit::INTERRUPTED
         } else if !self.errors.is_empty() && self.totals.found == 0 {
             exit::FATAL
-        } else if self.totals.failed > 0 || self.unaccounted > 0 || !self.errors.is_empty() {
+        } else if self.totals.failed > 0
+            || self.unaccounted > 0
+            || !self.errors.is_empty()
+            || self.ids.as_ref().is_some_and(IdsReport::failing)
+        {
             exit::OBJECTS_FAILED
         } else {
             exit::OK
@@ -269,6 +317,9 @@ impl Report {
         }
         if self.unaccounted > 0 {
             let _ = writeln!(s, "UNACCOUNTED objects: {}", self.unaccounted);
+        }
+        if let Some(ids) = &self.ids {
+            s.push_str(&ids.to_text());
         }
         for e in &self.errors {
             let _ = writeln!(s, "error: {e}");

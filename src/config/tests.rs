@@ -231,3 +231,65 @@ fn empty_credentials_are_refused_here_not_by_the_client() {
     let err = Settings::from_args(&a, now()).unwrap_err().to_string();
     assert!(err.starts_with("CSS_CLIENT_ID"), "{err}");
 }
+
+#[test]
+fn id_list_is_read_and_refused_with_a_search_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ids.txt");
+    std::fs::write(&path, "# backfill\nb\na\n\nb\n").unwrap();
+    let p = path.to_str().unwrap();
+    let s = settings(&["--ids", p]).unwrap();
+    let list = s.run.ids.as_ref().expect("id list");
+    assert_eq!(list.ids(), ["b", "a"]);
+    assert_eq!(list.duplicates, 1);
+    assert_eq!(list.source.to_string(), p);
+    assert_eq!(
+        s.run.lookup_concurrency,
+        crate::defaults::LOOKUP_CONCURRENCY
+    );
+    assert!(settings(&[]).unwrap().run.ids.is_none());
+
+    // Refused together with the type/time filters, every one named.
+    let err = settings(&["--ids", p, "--since", "48h", "--types", "voicemail"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("CSS_IDS_FILE"), "{err}");
+    assert!(err.contains("CSS_TYPES, CSS_SINCE"), "{err}");
+    for extra in [["--until", "1h"], ["--filter", "duration=gt=1"]] {
+        let err = settings(&[&["--ids", p][..], &extra[..]].concat())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("CSS_IDS_FILE: cannot be combined"), "{err}");
+    }
+    // Even a bad --since is reported as the combination, not as a bad time.
+    let err = settings(&["--ids", p, "--since", "whenever"]).unwrap_err();
+    assert!(err.to_string().contains("CSS_SINCE"), "{err}");
+    assert!(err.to_string().starts_with("CSS_IDS_FILE"), "{err}");
+
+    // Bad input names CSS_IDS_FILE.
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "ok\nnot/an/id\n").unwrap();
+    let missing = dir.path().join("missing.txt");
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    let binary = dir.path().join("binary.txt");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x61]).unwrap();
+    for (file, needle) in [
+        (&bad, "line 2"),
+        (&missing, "reading"),
+        (&empty, "no ids"),
+        (&binary, "reading"),
+    ] {
+        let err = settings(&["--ids", file.to_str().unwrap()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("CSS_IDS_FILE") && err.contains(needle),
+            "{err}"
+        );
+    }
+    let err = settings(&["--ids", p, "--lookup-concurrency", "0"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("CSS_LOOKUP_CONCURRENCY"), "{err}");
+}

@@ -1,13 +1,15 @@
 //! The 8x8 Cloud Storage Service API client: configuration, the shared authenticated request
 //! path (token, 401 refresh, retries, metrics, path-level logging), region discovery and the
-//! bulk-job calls. Search paging lives in `paging`, resumable bodies in `download`, the filter
-//! builder in `fiql`. It never decides what to export and never logs URLs, headers or tokens.
+//! bulk-job calls. Search paging lives in `paging`, one record by id in `lookup`, resumable
+//! bodies in `download`, the filter builder in `fiql`. It never decides what to export and
+//! never logs URLs, headers or tokens.
 
 mod auth;
 mod bulk;
 mod download;
 mod error;
 pub mod fiql;
+mod lookup;
 pub mod model;
 mod paging;
 mod range;
