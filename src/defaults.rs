@@ -42,6 +42,12 @@ pub const PART_SIZE: &str = "16MiB";
 pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
 pub const CHECKSUM: &str = "when-required";
 
+// Purge
+/// `--min-age`: objects younger than this are never deleted at the source (floor: 7 days).
+pub const PURGE_MIN_AGE: &str = "30d";
+/// `--max`: objects deleted per run at most.
+pub const PURGE_MAX: usize = 1000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,9 @@
 //! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof |
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
+//! | [`purge`] | `css-sync purge`: verified, gated delete at the source (flow) |
+//! | [`purge_rules`] | pure: catalog record + fresh lake evidence + age → delete or refuse (the only maker of [`purge_rules::LakeProof`]) |
+//! | [`purge_report`] | purge report → text, JSON and exit code |
 //! | [`report`] | run report → text, JSON and exit code |
 //! | [`metrics`] | Prometheus metric names in one place |
 //! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process (feature `sim`) |
@@ -51,6 +54,9 @@ pub mod failure;
 pub mod job;
 pub mod metrics;
 pub mod pipeline;
+pub mod purge;
+pub mod purge_report;
+pub mod purge_rules;
 pub mod report;
 pub mod s3;
 pub mod secret;
