@@ -43,10 +43,12 @@ pub enum Command {
     /// Copy every selected CSS object into S3, verified against the catalog's size and MD5.
     #[command(after_help = EXIT_CODES)]
     Sync(Box<SyncArgs>),
-    /// Delete from CSS (DELETE …/bulk) only objects whose lake copy this run verifies: the S3
-    /// object at the sync's key exists with the catalog's size and css-md5, and its bytes are
-    /// proven by the MD5 ETag of a single PUT or by reading them back. Dry run unless
-    /// --confirm; only objects older than --min-age (at least 7 days); at most --max per run.
+    /// Delete from CSS only objects whose lake copy this run verifies (dry run unless --confirm).
+    ///
+    /// Sends DELETE …/bulk only for objects whose S3 copy at the sync's key exists with the
+    /// catalog's size and css-md5, and whose bytes are proven by the MD5 ETag of a single PUT
+    /// or by reading them back; only objects older than --min-age (at least 7 days); at most
+    /// --max per run.
     #[command(after_help = PURGE_EXIT_CODES)]
     Purge(Box<PurgeArgs>),
     /// Run a real sync against an in-process css-sim and an embedded S3 server over a local
@@ -99,7 +101,8 @@ pub struct PurgeArgs {
 #[command(next_help_heading = "Purge (deleting at the source)")]
 pub struct PurgeOptions {
     /// Really delete. Without it the run is a dry run: it verifies and reports what it would
-    /// delete, and sends no DELETE.
+    /// delete, and sends no DELETE. A flag only, on purpose: no environment variable can turn
+    /// a dry run into deletion.
     #[arg(long, default_value_t = false)]
     pub confirm: bool,
     /// Only objects created at least this long ago (createdTime), e.g. 30d; at least 7d.
