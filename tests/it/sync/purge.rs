@@ -412,3 +412,54 @@ async fn purge_deletes_only_what_the_lake_proves() {
         "10 objects + sidecars, minus the one removed"
     );
 }
+
+/// A DELETE refused with 429 is sent again (the server did not act); one answered 500 has an
+/// unknown outcome and is never re-sent: the ids are re-read, reported `not_deleted`, and the
+/// next run (which verifies again) deletes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_with_an_unknown_outcome_is_not_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.json");
+    std::fs::write(&path, serde_json::to_vec(&catalog()).unwrap()).unwrap();
+    let sim = spawn_sim(&[
+        "--catalog",
+        path.to_str().unwrap(),
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+        "--fault-scope",
+        "delete",
+        "--fault-429-count",
+        "1",
+        "--fault-500-count",
+        "1",
+        "--retry-after",
+        "1",
+    ]);
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket(BUCKET).await;
+    let sync = run_sync(&sim, &s3, BUCKET, &[]).await;
+    assert_eq!(sync.code, 0, "sync failed:\n{}", sync.stderr);
+
+    let first = run_purge(&sim, &s3, &["--confirm", "--max", "2"]).await;
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(first.ids("deleted").is_empty(), "{}", first.report);
+    let problems = first.report["delete_problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 2, "{}", first.report);
+    assert!(problems.iter().all(|p| p["outcome"] == "not_deleted"));
+    let statuses: Vec<u64> = sim_requests(&sim)
+        .await
+        .iter()
+        .filter(|r| r["method"] == "DELETE")
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![429, 500], "429 repeated, 500 not");
+    assert_eq!(available(&sim_catalog(&sim).await).len(), 10);
+
+    let again = run_purge(&sim, &s3, &["--confirm", "--max", "2"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    // No tampering here: the two newest objects older than 30 days.
+    assert_eq!(again.ids("deleted"), set(&[GOOD1, TAMPERED]));
+    assert_eq!(available(&sim_catalog(&sim).await).len(), 8);
+}
