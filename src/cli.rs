@@ -44,6 +44,14 @@ pub enum Command {
     /// Copy every selected CSS object into S3, verified against the catalog's size and MD5.
     #[command(after_help = EXIT_CODES)]
     Sync(Box<SyncArgs>),
+    /// Delete from CSS only objects whose lake copy this run verifies (dry run unless --confirm).
+    ///
+    /// Sends DELETE …/bulk only for objects whose S3 copy at the sync's key exists with the
+    /// catalog's size and css-md5, and whose bytes are proven by the MD5 ETag of a single PUT
+    /// or by reading them back; only objects older than --min-age (at least 7 days); at most
+    /// --max per run.
+    #[command(after_help = PURGE_EXIT_CODES)]
+    Purge(Box<PurgeArgs>),
     /// Run a real sync against an in-process css-sim and an embedded S3 server over a local
     /// folder: zero accounts, nothing but cargo.
     #[cfg(feature = "sim")]
@@ -64,6 +72,51 @@ pub struct SyncArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub lake: LakeArgs,
+}
+
+/// Exit codes of `css-sync purge`.
+pub const PURGE_EXIT_CODES: &str = "\
+Safety rules: nothing is deleted without --confirm; an object is deleted only if, in this run,
+its S3 copy at the sync's key has the catalog's size and css-md5 AND its bytes are proven (the
+ETag of a single PUT equals the catalog MD5, or the object is read back and its MD5 matches);
+never objects younger than --min-age (at least 7d) or beyond --max; after each DELETE every
+id's state is read again and reported as found.
+
+Exit codes:
+  0  every selected object was deleted, would be deleted (dry run) or was refused as planned
+     (too young, over --max, not AVAILABLE)
+  1  some selected object could not be verified, or a delete failed or has an unknown outcome
+  2  bad configuration or usage (e.g. --min-age below 7d)
+  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable)
+  130 interrupted (SIGINT/SIGTERM): no further DELETE is started";
+
+/// `css-sync purge`: the sync's options (the same selection, key template and S3 settings)
+/// plus the purge gates.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    #[command(flatten)]
+    pub sync: SyncArgs,
+    #[command(flatten)]
+    pub purge: PurgeOptions,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Purge (deleting at the source)")]
+pub struct PurgeOptions {
+    /// Really delete. Without it the run is a dry run: it verifies and reports what it would
+    /// delete, and sends no DELETE. A flag only, on purpose: no environment variable can turn
+    /// a dry run into deletion.
+    #[arg(long, default_value_t = false)]
+    pub confirm: bool,
+    /// Only objects created at least this long ago (createdTime), e.g. 30d; at least 7d.
+    #[arg(long, env = "CSS_PURGE_MIN_AGE", default_value = defaults::PURGE_MIN_AGE)]
+    pub min_age: String,
+    /// Most objects deleted (or, in a dry run, listed as would-delete) per run; at least 1.
+    #[arg(long, env = "CSS_PURGE_MAX", default_value_t = defaults::PURGE_MAX)]
+    pub max: usize,
+    /// Write the JSON purge report here ("-" for stdout); default: --report / CSS_SYNC_REPORT.
+    #[arg(long, env = "CSS_PURGE_REPORT")]
+    pub purge_report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

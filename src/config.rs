@@ -453,6 +453,9 @@ pub fn parse_instant(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, St
         .ok_or_else(|| format!("{t:?} is too long ago"))
 }
 
+#[path = "config/purge.rs"]
+pub mod purge;
+
 #[cfg(test)]
 #[path = "config/tests.rs"]
 mod tests;

@@ -47,6 +47,11 @@ pub const CHECKSUM: &str = "when-required";
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
 pub const INDEX_FILE_MAX_ROWS: usize = crate::index::DEFAULT_FILE_MAX_ROWS;
+// Purge
+/// `--min-age`: objects younger than this are never deleted at the source (floor: 7 days).
+pub const PURGE_MIN_AGE: &str = "30d";
+/// `--max`: objects deleted per run at most.
+pub const PURGE_MAX: usize = 1000;
 
 #[cfg(test)]
 mod tests {

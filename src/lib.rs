@@ -32,6 +32,9 @@
 //! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
 //! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
+//! | [`purge`] | `css-sync purge`: verified, gated delete at the source (flow) |
+//! | [`purge_rules`] | pure: catalog record + fresh lake evidence + age → delete or refuse (the only maker of [`purge_rules::LakeProof`]) |
+//! | [`purge_report`] | purge report → text, JSON and exit code |
 //! | [`report`] | run report → text, JSON and exit code |
 //! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
 //! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
@@ -59,6 +62,9 @@ pub mod job;
 pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
+pub mod purge;
+pub mod purge_report;
+pub mod purge_rules;
 pub mod report;
 pub mod run_id;
 pub mod s3;

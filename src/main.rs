@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The demo prints its own story; its logs stay at warnings unless RUST_LOG asks.
     let default_level = match cli.command {
-        Command::Sync(_) => "info",
+        Command::Sync(_) | Command::Purge(_) => "info",
         #[cfg(feature = "sim")]
         Command::Demo(_) => "warn",
     };
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Sync(args) => sync(&args).await,
+            Command::Purge(args) => purge(&args).await,
             #[cfg(feature = "sim")]
             Command::Demo(args) => css_sync::demo::run(&args).await,
         }
@@ -94,8 +95,43 @@ fn finish(
     report.exit_code()
 }
 
+async fn purge(args: &css_sync::cli::PurgeArgs) -> u8 {
+    use css_sync::config::purge::PurgeSettings;
+    let settings = match PurgeSettings::from_args(args, chrono::Utc::now()) {
+        Ok(s) => s,
+        Err(e) => {
+            print_error("invalid configuration", &e);
+            return exit::BAD_CONFIG;
+        }
+    };
+    let report_path = settings.report_path.clone();
+    let shutdown = shutdown_on_signal();
+    match css_sync::purge::run(settings, shutdown).await {
+        Ok(report) => {
+            eprint!("{}", report.to_text());
+            if let Err(e) = write_json(&report, report_path.as_deref()) {
+                print_error("writing the JSON report", &e);
+                return exit::FATAL;
+            }
+            report.exit_code
+        }
+        Err(e) => {
+            print_error("purge could not run", &e);
+            exit::FATAL
+        }
+    }
+}
+
 /// Writes the JSON report to a file, or stdout for `-`.
 fn write_report(report: &Report, path: Option<&std::path::Path>) -> std::io::Result<()> {
+    write_json(report, path)
+}
+
+/// Writes any JSON report to a file, or stdout for `-`.
+fn write_json<T: serde::Serialize>(
+    report: &T,
+    path: Option<&std::path::Path>,
+) -> std::io::Result<()> {
     let Some(path) = path else { return Ok(()) };
     let json = serde_json::to_string_pretty(report)?;
     if path.as_os_str() == "-" {

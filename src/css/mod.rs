@@ -6,6 +6,7 @@
 
 mod auth;
 mod bulk;
+mod delete;
 mod download;
 mod error;
 pub mod fiql;
@@ -25,6 +26,7 @@ use reqwest::{Method, StatusCode};
 use tracing::warn;
 use url::Url;
 
+pub use delete::{IdState, DELETE_BATCH_MAX};
 pub use download::Download;
 pub use error::CssError;
 pub use fiql::SearchFilter;
@@ -278,7 +280,9 @@ impl CssClient {
                         None => return Err(err),
                     }
                 }
-                Err(e) if is_transient(&e) => ("network", None, e),
+                Err(e) if is_transient(&e) && retry::transport_retry_allowed(&e, req.mode) => {
+                    ("network", None, e)
+                }
                 Err(e) => return Err(e),
             };
             retry

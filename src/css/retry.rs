@@ -273,15 +273,32 @@ pub(crate) enum Idempotency {
     /// the server accepted the request can leave an orphan job we never learn the zipName of;
     /// it expires server-side and its objects are simply requested again in a new job.
     NotIdempotent,
+    /// `DELETE bulk`: a repeat after an unknown outcome is never sent. Repeated only when the
+    /// server provably did not act: 429 (rate limited before any work) and a connection that
+    /// was never established. Timeouts, resets after sending, 5xx (503 included) and broken
+    /// bodies end the call; the caller re-reads each id's state instead (see `css::delete`).
+    NoRepeat,
 }
 
 /// The metrics `reason` if this status is retried under `mode`, `None` if it is final.
 pub(crate) fn status_retry_reason(status: StatusCode, mode: Idempotency) -> Option<&'static str> {
     match (status.as_u16(), mode) {
         (429, _) => Some("429"),
-        (503, _) => Some("5xx"),
+        (503, Idempotency::Idempotent | Idempotency::NotIdempotent) => Some("5xx"),
         (500 | 502 | 504, Idempotency::Idempotent) => Some("5xx"),
         _ => None,
+    }
+}
+
+/// Whether a transport failure (already judged transient) may be retried under `mode`:
+/// always, except for [`Idempotency::NoRepeat`], which repeats only a request that never
+/// left (the connection was not established).
+pub(crate) fn transport_retry_allowed(e: &CssError, mode: Idempotency) -> bool {
+    match mode {
+        Idempotency::Idempotent | Idempotency::NotIdempotent => true,
+        Idempotency::NoRepeat => {
+            matches!(e, CssError::Network { source, .. } if source.is_connect())
+        }
     }
 }
 
@@ -403,6 +420,16 @@ mod tests {
         assert_eq!(status_retry_reason(s(503), NotIdempotent), Some("5xx"));
         assert_eq!(status_retry_reason(s(500), NotIdempotent), None);
         assert_eq!(status_retry_reason(s(504), NotIdempotent), None);
+        assert_eq!(status_retry_reason(s(429), NoRepeat), Some("429"));
+        for c in [500, 502, 503, 504, 400, 404] {
+            assert_eq!(status_retry_reason(s(c), NoRepeat), None, "{c}");
+        }
+        let timeout = CssError::Timeout {
+            endpoint: "delete",
+            timeout: Duration::from_secs(1),
+        };
+        assert!(!transport_retry_allowed(&timeout, NoRepeat));
+        assert!(transport_retry_allowed(&timeout, NotIdempotent));
     }
 
     fn state(max_attempts: u32, deadline_s: u64) -> RetryState {

@@ -10,6 +10,7 @@
 pub mod embedded;
 mod error;
 pub mod keys;
+mod lake;
 mod multipart;
 mod request;
 pub mod upload;

@@ -47,7 +47,8 @@ pub struct SimObject {
     /// The catalog checksum is S3-multipart style, `md5(md5(bytes))-1`, as object-types.md
     /// shows for some recordings, instead of the plain MD5.
     pub part_style_checksum: bool,
-    /// Deleted by simulated retention while the server runs (`--retention-per-page`).
+    /// Deleted while the server runs: by simulated retention (`--retention-per-page`) or by
+    /// `DELETE …/bulk` (see [`super::delete`]).
     pub expired: AtomicBool,
     pub digest: OnceLock<Digest>,
 }

@@ -173,7 +173,7 @@ pub struct FaultArgs {
     #[arg(long, env = "CSS_SIM_FAULT_503_COUNT")]
     pub fault_503_count: Option<u64>,
     /// Endpoints the 429/500/503 faults apply to: token, regions, objects, object, content,
-    /// start, status, cancel, download (default: all).
+    /// start, status, cancel, download, delete (default: all).
     #[arg(long, env = "CSS_SIM_FAULT_SCOPE", value_delimiter = ',')]
     pub fault_scope: Vec<String>,
     /// Share of download bodies (zip or content) cut by a connection reset part-way.

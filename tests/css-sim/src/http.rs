@@ -1,7 +1,7 @@
 //! The HTTP surface: the axum router, the gate every API request passes (request log →
 //! injected 429/500/503 → bearer token → version and region checks), and the handlers for
 //! token, regions, objects, single objects and the `/_sim/*` test hooks. Bulk download
-//! handlers live in [`super::bulk`], the state both share in [`super::state`]. Handlers
+//! handlers live in [`super::bulk`], bulk delete in [`super::delete`], the state both share in [`super::state`]. Handlers
 //! translate; the decisions live in the auth, query, jobs and faults modules.
 
 use super::body::{self, CHUNK};
@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/objects/{id}", get(object))
         .route("/objects/{id}/metadata", get(object))
         .route("/objects/{id}/content", get(content))
+        .route("/bulk", delete(super::delete::bulk_delete))
         .route("/bulk/download/start", post(super::bulk::start))
         .route("/bulk/download/status", get(super::bulk::status_all))
         .route("/bulk/download/status/{zip}", get(super::bulk::status_one))
@@ -57,6 +58,7 @@ pub fn classify(path: &str) -> Option<&'static str> {
         ["objects"] => "objects",
         ["objects", _] | ["objects", _, "metadata"] => "object",
         ["objects", _, "content"] => "content",
+        ["bulk"] => "delete",
         ["bulk", "download", "start"] => "start",
         ["bulk", "download", "status"] | ["bulk", "download", "status", _] => "status",
         ["bulk", "download", "cancel", _] => "cancel",
@@ -74,6 +76,7 @@ async fn gate(State(st): St, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let query = req.uri().query().map(str::to_string);
     let resp = guarded(&st, req, next, &path).await;
+    let ids = resp.extensions().get::<super::log::DeleteIds>().cloned();
     st.log.record(Entry {
         method,
         path,
@@ -81,6 +84,8 @@ async fn gate(State(st): St, req: Request, next: Next) -> Response {
         status: resp.status().as_u16(),
         at_ms: st.log.since_start_ms(t0),
         duration_ms: t0.elapsed().as_millis() as u64,
+        ids: ids.as_ref().map(|d| d.requested.clone()),
+        deleted: ids.map(|d| d.deleted),
     });
     resp
 }
@@ -328,6 +333,7 @@ mod tests {
             Some("cancel")
         );
         assert_eq!(c("/storage/uk/v3/bulk/download/a.zip"), Some("download"));
+        assert_eq!(c("/storage/uk/v3/bulk"), Some("delete"));
         assert_eq!(c("/storage/uk/v3/nope"), None);
         assert_eq!(c("/_sim/requests"), None);
     }

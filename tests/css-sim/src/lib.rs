@@ -19,6 +19,7 @@
 //! | [`jobs`] | bulk job state machine and preparation |
 //! | [`faults`] | deterministic fault decisions |
 //! | [`http`], [`bulk`], [`body`] | router and gate, bulk handlers, Range and body shaping |
+//! | [`delete`] | `DELETE …/bulk`: objects become DELETED (assumptions documented there) |
 //! | [`state`] | what the handlers share ([`state::AppState`]) and the JSON error body |
 //! | [`log`] | request log for `/_sim/requests` |
 //! | [`content`], [`zip`] | content bytes and the streaming zip writer |
@@ -29,6 +30,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod config;
 pub mod content;
+pub mod delete;
 pub mod faults;
 pub mod fiql;
 pub mod gen;

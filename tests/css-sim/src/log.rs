@@ -1,5 +1,6 @@
 //! The request log behind `GET /_sim/requests`: one entry per API request (method, path,
-//! query, status, arrival time and duration in ms), in arrival order. It only records; it never
+//! query, status, arrival time and duration in ms; for `DELETE …/bulk` also the ids asked for
+//! and the ids deleted), in arrival order. It only records; it never
 //! changes a response. `/_sim/*` requests themselves are not recorded.
 
 use serde::Serialize;
@@ -17,6 +18,19 @@ pub struct Entry {
     pub at_ms: u64,
     /// Milliseconds until the response head was ready (bodies stream afterwards).
     pub duration_ms: u64,
+    /// `DELETE …/bulk` only: the ids in the request body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// `DELETE …/bulk` only: the ids this request turned DELETED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Vec<String>>,
+}
+
+/// Set on a `DELETE …/bulk` response by its handler; the log copies it into the [`Entry`].
+#[derive(Clone, Debug, Default)]
+pub struct DeleteIds {
+    pub requested: Vec<String>,
+    pub deleted: Vec<String>,
 }
 
 /// Append-only list of entries.
@@ -77,6 +91,8 @@ mod tests {
                 status: s,
                 at_ms: log.since_start_ms(Instant::now()),
                 duration_ms: 0,
+                ids: None,
+                deleted: None,
             });
         }
         let all = log.all();

@@ -9,4 +9,5 @@ mod faults;
 mod ids;
 mod index;
 mod layouts;
+mod purge;
 mod webhook;
