@@ -7,3 +7,4 @@ mod cli;
 mod e2e;
 mod faults;
 mod layouts;
+mod object_lock;
