@@ -18,7 +18,8 @@ Exit codes:
   0  every selected object is in S3 (exported now or already there)
   1  some objects failed (the report lists them)
   2  bad configuration or usage
-  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable)
+  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable,
+     Object Lock asked for on a bucket without it)
   130 interrupted (SIGINT/SIGTERM): work in flight was aborted, nothing half-written remains";
 
 #[derive(Debug, Parser)]

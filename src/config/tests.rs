@@ -196,6 +196,7 @@ fn css_defaults_are_the_library_defaults() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "sim"), allow(irrefutable_let_patterns))]
 fn empty_credentials_are_refused_here_not_by_the_client() {
     let cli = Cli::try_parse_from([
         "css-sync",

@@ -192,3 +192,21 @@ fn half_a_retention_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("S3_OBJECT_LOCK_RETAIN"), "{text}");
 }
+
+#[test]
+fn help_documents_the_object_lock_settings() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
+        .args(["sync", "--help"])
+        .output()
+        .expect("run css-sync");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "S3_OBJECT_LOCK_MODE",
+        "S3_OBJECT_LOCK_RETAIN",
+        "S3_OBJECT_LOCK_LEGAL_HOLD",
+        "COMPLIANCE",
+        "7y",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}");
+    }
+}
