@@ -1,6 +1,7 @@
 //! Request options shared by uploads: user metadata (`css-*`), `Content-Type`, the SSE,
-//! storage-class and Object Lock settings (a macro, as `PutObject` and `CreateMultipartUpload` builders are
-//! distinct types) and the part size for an object of a given size. Pure; no I/O.
+//! storage-class and Object Lock settings (a macro, as `PutObject` and
+//! `CreateMultipartUpload` builders are distinct types) and the part size for an object of a
+//! given size. Pure; no I/O.
 
 use std::collections::HashMap;
 
