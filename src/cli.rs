@@ -19,7 +19,8 @@ Exit codes:
   1  some objects failed (the report lists them); with --ids also: an id failed or was
      found in no region
   2  bad configuration or usage
-  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable)
+  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable,
+     Object Lock asked for on a bucket without it)
   130 interrupted (SIGINT/SIGTERM): work in flight was aborted, nothing half-written remains";
 
 #[derive(Debug, Parser)]
@@ -200,6 +201,20 @@ pub struct S3Args {
     /// Content-MD5 either way.
     #[arg(long, env = "S3_CHECKSUM", default_value = defaults::CHECKSUM)]
     pub checksum: String,
+    /// Object Lock retention on every object and sidecar: GOVERNANCE or COMPLIANCE (default:
+    /// none). Needs --object-lock-retain and a bucket with Object Lock enabled (checked at
+    /// start: exit 3 otherwise). COMPLIANCE: no one, root included, can delete or overwrite a
+    /// stored version before its date (an overwrite adds a version; the old one stays).
+    #[arg(long, env = "S3_OBJECT_LOCK_MODE")]
+    pub object_lock_mode: Option<String>,
+    /// Retention from each object's upload: whole days or years, e.g. 2555d or 7y (calendar
+    /// years); at most 100y. Required with --object-lock-mode.
+    #[arg(long, env = "S3_OBJECT_LOCK_RETAIN")]
+    pub object_lock_retain: Option<String>,
+    /// Put a legal hold (ON) on every object and sidecar: no deletion until it is removed
+    /// (s3:PutObjectLegalHold). Needs a bucket with Object Lock enabled.
+    #[arg(long, env = "S3_OBJECT_LOCK_LEGAL_HOLD", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub object_lock_legal_hold: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,13 +3,16 @@
 //! the bounds. A problem is a [`ConfigError`] (exit code 2) naming the variable to fix. This
 //! module never performs I/O beyond reading the secret file and the id list (`CSS_IDS_FILE`).
 
-use crate::cli::SyncArgs;
+use crate::cli::{S3Args, SyncArgs};
 use crate::css::fiql::SearchFilter;
 use crate::css::retry::RetryPolicy;
 use crate::css::{CssConfig, PageSize, MAX_PAGE_SIZE};
 use crate::ids::{IdList, IdSource};
 use crate::s3::keys::KeyTemplate;
-use crate::s3::{ChecksumMode, S3Settings, Sse, MAX_PART_SIZE, MIN_PART_SIZE};
+use crate::s3::{
+    ChecksumMode, LockMode, ObjectLock, RetainFor, Retention, S3Settings, Sse, MAX_PART_SIZE,
+    MIN_PART_SIZE,
+};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -168,6 +171,7 @@ impl Settings {
             },
             part_size,
             part_concurrency: at_least_one("S3_PART_CONCURRENCY", t.part_concurrency)?,
+            object_lock: parse_object_lock(&a.s3)?,
             ..S3Settings::default()
         };
 
@@ -357,6 +361,40 @@ fn parse_sse(sse: Option<&str>, kms_key: Option<String>) -> Result<Option<Sse>, 
             format!("{other:?}: expected AES256 or aws:kms"),
         )),
     }
+}
+
+/// `S3_OBJECT_LOCK_MODE` and `S3_OBJECT_LOCK_RETAIN` (both or neither; empty = unset) and
+/// `S3_OBJECT_LOCK_LEGAL_HOLD`.
+fn parse_object_lock(a: &S3Args) -> Result<ObjectLock, ConfigError> {
+    fn set(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    let mode = set(&a.object_lock_mode)
+        .map(|m| LockMode::parse(m).map_err(|r| invalid("S3_OBJECT_LOCK_MODE", r)))
+        .transpose()?;
+    let retain_for = set(&a.object_lock_retain)
+        .map(|r| RetainFor::parse(r).map_err(|r| invalid("S3_OBJECT_LOCK_RETAIN", r)))
+        .transpose()?;
+    let retention = match (mode, retain_for) {
+        (None, None) => None,
+        (Some(mode), Some(retain_for)) => Some(Retention { mode, retain_for }),
+        (Some(_), None) => {
+            return Err(invalid(
+                "S3_OBJECT_LOCK_RETAIN",
+                "required with S3_OBJECT_LOCK_MODE (e.g. 7y or 2555d)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "S3_OBJECT_LOCK_MODE",
+                "required with S3_OBJECT_LOCK_RETAIN (GOVERNANCE or COMPLIANCE)",
+            ))
+        }
+    };
+    Ok(ObjectLock {
+        retention,
+        legal_hold: a.object_lock_legal_hold,
+    })
 }
 
 fn at_least_one(name: &'static str, n: usize) -> Result<usize, ConfigError> {

@@ -197,6 +197,7 @@ fn css_defaults_are_the_library_defaults() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "sim"), allow(irrefutable_let_patterns))]
 fn empty_credentials_are_refused_here_not_by_the_client() {
     let cli = Cli::try_parse_from([
         "css-sync",
@@ -292,4 +293,103 @@ fn id_list_is_read_and_refused_with_a_search_filter() {
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("CSS_LOOKUP_CONCURRENCY"), "{err}");
+}
+
+#[test]
+fn object_lock_values_are_validated_and_name_their_variable() {
+    let mut cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--object-lock-mode=GOVERNANCE".into()],
+            "S3_OBJECT_LOCK_RETAIN",
+        ),
+        (
+            vec!["--object-lock-retain=7y".into()],
+            "S3_OBJECT_LOCK_MODE",
+        ),
+        (
+            vec!["--object-lock-mode=strict".into()],
+            "S3_OBJECT_LOCK_MODE",
+        ),
+        (
+            vec![
+                "--object-lock-mode=strict".into(),
+                "--object-lock-retain=7y".into(),
+            ],
+            "S3_OBJECT_LOCK_MODE",
+        ),
+        // An empty retain (e.g. an unset Helm value) is unset: the mode then lacks it.
+        (
+            vec![
+                "--object-lock-mode=GOVERNANCE".into(),
+                "--object-lock-retain=".into(),
+            ],
+            "S3_OBJECT_LOCK_RETAIN",
+        ),
+    ];
+    for bad in [
+        "0d", "0y", "-1d", "101y", "36526d", "1.5y", "7w", "36h", "forever", "7", "d",
+    ] {
+        cases.push((
+            vec![
+                "--object-lock-mode=COMPLIANCE".into(),
+                format!("--object-lock-retain={bad}"),
+            ],
+            "S3_OBJECT_LOCK_RETAIN",
+        ));
+    }
+    for (args, name) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = settings(&args).expect_err(name).to_string();
+        assert!(err.starts_with(name), "{args:?}: {err}");
+    }
+    let cli = Cli::try_parse_from(["css-sync", "sync", "--object-lock-legal-hold", "maybe"]);
+    assert!(cli.is_err(), "a legal hold is true or false");
+}
+
+#[test]
+fn object_lock_settings() {
+    let none = settings(&[]).unwrap().s3.object_lock;
+    assert_eq!(none, ObjectLock::default());
+    assert!(!none.is_configured());
+    let s = settings(&[
+        "--object-lock-mode",
+        "compliance",
+        "--object-lock-retain",
+        "7y",
+        "--object-lock-legal-hold",
+    ])
+    .unwrap();
+    assert_eq!(
+        s.s3.object_lock,
+        ObjectLock {
+            retention: Some(Retention {
+                mode: LockMode::Compliance,
+                retain_for: RetainFor::Years(7),
+            }),
+            legal_hold: true,
+        }
+    );
+    let hold = settings(&["--object-lock-legal-hold", "true"]).unwrap();
+    assert!(hold.s3.object_lock.legal_hold && hold.s3.object_lock.retention.is_none());
+    let off = settings(&[
+        "--object-lock-legal-hold",
+        "false",
+        "--object-lock-mode",
+        "",
+        "--object-lock-retain",
+        " ",
+    ])
+    .unwrap();
+    assert!(!off.s3.object_lock.is_configured());
+    let days = settings(&[
+        "--object-lock-mode",
+        "GOVERNANCE",
+        "--object-lock-retain",
+        "2555d",
+    ])
+    .unwrap();
+    assert_eq!(
+        days.s3.object_lock.retention.map(|r| r.retain_for),
+        Some(RetainFor::Days(2555))
+    );
 }

@@ -17,6 +17,14 @@ pub enum S3Error {
     Key(#[from] KeyError),
     #[error("bucket {bucket:?} does not exist")]
     NoSuchBucket { bucket: String },
+    #[error(
+        "bucket {bucket:?} does not have S3 Object Lock enabled, but S3_OBJECT_LOCK_MODE or \
+         S3_OBJECT_LOCK_LEGAL_HOLD asks for it: write to a bucket created with Object Lock \
+         enabled (aws s3api create-bucket --object-lock-enabled-for-bucket), enable it on the \
+         versioned bucket (aws s3api put-object-lock-configuration \
+         --object-lock-configuration ObjectLockEnabled=Enabled), or unset those settings"
+    )]
+    ObjectLockNotEnabled { bucket: String },
     #[error("access denied for S3 {operation} on bucket {bucket:?}")]
     AccessDenied {
         operation: &'static str,
@@ -74,6 +82,7 @@ impl S3Error {
             S3Error::Config(_) => "config",
             S3Error::Key(_) => "key",
             S3Error::NoSuchBucket { .. } => "no_such_bucket",
+            S3Error::ObjectLockNotEnabled { .. } => "object_lock_not_enabled",
             S3Error::AccessDenied { .. } => "access_denied",
             S3Error::Unreachable { .. } => "unreachable",
             S3Error::BadDigest { .. } => "bad_digest",

@@ -1,16 +1,18 @@
 //! The S3 side: settings, the connected [`S3Target`], object keys ([`keys`]), verified
-//! streaming uploads ([`upload`]) and an embedded S3-compatible server over a folder
-//! ([`embedded`], for `css-sync demo` and tests). Endpoint, region and credentials come from
-//! aws-config's standard chain (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, web identity, pod
-//! identity, profiles …); this module only adds path-style addressing, the checksum policy,
-//! the retry bound and a `HeadBucket` health check. Nothing becomes visible in the bucket
-//! before the caller proves the bytes matched the catalog (see [`crate::verify::Verified`]).
+//! streaming uploads ([`upload`]), Object Lock retention and legal hold ([`lock`]) and an
+//! embedded S3-compatible server over a folder ([`embedded`], for `css-sync demo` and tests).
+//! Endpoint, region and credentials come from aws-config's standard chain
+//! (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, web identity, pod identity, profiles …); this
+//! module only adds path-style addressing, the checksum policy, the retry bound and a
+//! `HeadBucket` health check. Nothing becomes visible in the bucket before the caller proves
+//! the bytes matched the catalog (see [`crate::verify::Verified`]).
 
 #[cfg(any(feature = "sim", test))]
 pub mod embedded;
 mod error;
 pub mod keys;
 mod lake;
+pub mod lock;
 mod multipart;
 mod request;
 pub mod upload;
@@ -23,6 +25,7 @@ use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation}
 use error::ErrorContext;
 pub use error::S3Error;
 pub use keys::{sidecar_key, KeyError, KeyTemplate, DEFAULT_KEY_TEMPLATE};
+pub use lock::{LockHeaders, LockMode, ObjectLock, RetainFor, Retention};
 pub use request::ObjectMeta;
 pub use upload::{Committed, ExistingObject, Upload};
 
@@ -83,6 +86,8 @@ pub struct S3Settings {
     /// SigV4-sign object bodies (a SHA-256 pass over every byte). Off by default: bodies
     /// carry `Content-MD5`, a signed header S3 checks, so signing adds CPU but no integrity.
     pub sign_payload: bool,
+    /// Object Lock retention and legal hold on every object and sidecar (default: none).
+    pub object_lock: ObjectLock,
 }
 
 impl Default for S3Settings {
@@ -99,6 +104,7 @@ impl Default for S3Settings {
             part_concurrency: DEFAULT_PART_CONCURRENCY,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             sign_payload: false,
+            object_lock: ObjectLock::default(),
         }
     }
 }
@@ -127,7 +133,8 @@ const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl S3Target {
     /// Builds a client from aws-config's standard chain, applies the settings and checks the
-    /// bucket with `HeadBucket`.
+    /// bucket with `HeadBucket` (and, when Object Lock values are configured, that the bucket
+    /// has Object Lock enabled: [`S3Target::check_object_lock`]).
     pub async fn connect(settings: S3Settings) -> Result<S3Target, S3Error> {
         let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
         let host = match sdk.endpoint_url() {
@@ -142,6 +149,7 @@ impl S3Target {
         };
         let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
         target.healthcheck().await?;
+        target.check_object_lock().await?;
         Ok(target)
     }
 

@@ -1,6 +1,7 @@
-//! Request options shared by uploads: user metadata (`css-*`), `Content-Type`, the SSE and
-//! storage-class settings (a macro, as `PutObject` and `CreateMultipartUpload` builders are
-//! distinct types) and the part size for an object of a given size. Pure; no I/O.
+//! Request options shared by uploads: user metadata (`css-*`), `Content-Type`, the SSE,
+//! storage-class and Object Lock settings (a macro, as `PutObject` and
+//! `CreateMultipartUpload` builders are distinct types) and the part size for an object of a
+//! given size. Pure; no I/O.
 
 use std::collections::HashMap;
 
@@ -20,9 +21,19 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
 }
 
-/// Applies the SSE and storage-class settings to a `PutObject` or `CreateMultipartUpload`.
+/// Applies the SSE, storage-class and Object Lock settings to a `PutObject` or
+/// `CreateMultipartUpload`: the one place every object css-sync writes gets them. With two
+/// arguments the Object Lock values are computed now (`$settings.object_lock.at(now)`); an
+/// upload passes the [`super::lock::LockHeaders`] it computed once when it began.
 macro_rules! with_storage_options {
-    ($req:expr, $settings:expr) => {{
+    ($req:expr, $settings:expr) => {
+        with_storage_options!(
+            $req,
+            $settings,
+            $settings.object_lock.at(chrono::Utc::now())
+        )
+    };
+    ($req:expr, $settings:expr, $lock:expr) => {{
         let mut req = $req;
         match &$settings.sse {
             Some($crate::s3::Sse::Aes256) => {
@@ -37,6 +48,14 @@ macro_rules! with_storage_options {
         }
         if let Some(class) = &$settings.storage_class {
             req = req.storage_class(aws_sdk_s3::types::StorageClass::from(class.as_str()));
+        }
+        let lock: $crate::s3::LockHeaders = $lock;
+        req = req
+            .set_object_lock_mode(lock.sdk_mode())
+            .set_object_lock_retain_until_date(lock.sdk_retain_until());
+        if lock.legal_hold {
+            req =
+                req.object_lock_legal_hold_status(aws_sdk_s3::types::ObjectLockLegalHoldStatus::On);
         }
         req
     }};

@@ -17,7 +17,7 @@ use super::multipart::{md5_base64, md5_of, Multipart};
 use super::request::{
     content_type, part_size_for, user_metadata, with_storage_options, ObjectMeta,
 };
-use super::{sidecar_key, S3Target};
+use super::{sidecar_key, LockHeaders, S3Target};
 use crate::verify::Verified;
 
 /// An object already at a key (`HeadObject`).
@@ -53,6 +53,9 @@ pub struct Upload {
     /// Set while a write runs and after any failure: commit then refuses.
     poisoned: bool,
     setup_error: Option<S3Error>,
+    /// Object Lock values, computed once when the upload began (retain-until = then + the
+    /// duration), for whichever request creates the object.
+    lock: LockHeaders,
 }
 
 impl S3Target {
@@ -105,10 +108,13 @@ impl S3Target {
             mpu: None,
             poisoned: false,
             setup_error,
+            lock: self.settings.object_lock.at(chrono::Utc::now()),
         }
     }
 
-    /// Writes the catalog record JSON beside an object, at [`sidecar_key`]`(object_key)`.
+    /// Writes the catalog record JSON beside an object, at [`sidecar_key`]`(object_key)`. Its
+    /// Object Lock retain-until is computed at this `PutObject`, so it is never earlier than
+    /// that of its object (whose upload began before).
     pub async fn put_sidecar(&self, object_key: &str, record_json: Bytes) -> Result<(), S3Error> {
         self.put_small(&sidecar_key(object_key), record_json, "application/json")
             .await
@@ -190,7 +196,7 @@ impl Upload {
                 .key(&self.key)
                 .content_type(content_type(&self.meta))
                 .set_metadata(Some(user_metadata(&self.meta)));
-            let req = with_storage_options!(req, self.target.settings);
+            let req = with_storage_options!(req, self.target.settings, self.lock);
             self.mpu = Some(Multipart::create(&self.target, &self.key, req).await?);
         }
         let limit = self.target.settings.part_concurrency;
@@ -290,7 +296,7 @@ impl Upload {
             .content_md5(base64::engine::general_purpose::STANDARD.encode(digest))
             .content_length(i64::try_from(body.len()).unwrap_or(i64::MAX))
             .body(ByteStream::from(body));
-        let req = with_storage_options!(req, self.target.settings).customize();
+        let req = with_storage_options!(req, self.target.settings, self.lock).customize();
         let req = if self.target.settings.sign_payload {
             req
         } else {
@@ -309,7 +315,10 @@ impl Upload {
     }
 
     /// After `CompleteMultipartUpload`: the visible object must have the counted size, or it
-    /// is deleted (it would otherwise carry a valid-looking `css-md5`).
+    /// is deleted (it would otherwise carry a valid-looking `css-md5`). In a versioned (e.g.
+    /// Object Lock) bucket this delete, sent without a version id, only adds a delete marker:
+    /// the key reads as absent (the next run exports it again) while the bad version stays,
+    /// locked until its retain-until date or legal hold ends.
     async fn check_visible_size(&self) -> Result<(), S3Error> {
         let seen = self.target.existing(&self.key).await?.map(|o| o.size);
         if seen == Some(self.counted) {

@@ -156,6 +156,18 @@ impl S3Server {
             .await
             .unwrap_or_else(|e| panic!("create bucket on {:?}: {e:?}", self.kind));
     }
+
+    /// A bucket created with Object Lock enabled (`x-amz-bucket-object-lock-enabled`; such a
+    /// bucket is always versioned). Only moto enforces Object Lock.
+    pub async fn create_locked_bucket(&self, bucket: &str) {
+        self.client()
+            .create_bucket()
+            .bucket(bucket)
+            .object_lock_enabled_for_bucket(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("create locked bucket on {:?}: {e:?}", self.kind));
+    }
 }
 
 /// One stored object as read back.

@@ -9,5 +9,6 @@ mod faults;
 mod ids;
 mod index;
 mod layouts;
+mod object_lock;
 mod purge;
 mod webhook;
