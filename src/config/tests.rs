@@ -3,6 +3,7 @@
 #![cfg_attr(not(feature = "sim"), allow(irrefutable_let_patterns))]
 use super::*;
 use crate::cli::{Cli, Command};
+use crate::s3::{LockMode, ObjectLock, RetainFor, Retention};
 use clap::Parser;
 
 fn now() -> DateTime<Utc> {
