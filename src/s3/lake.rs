@@ -13,42 +13,27 @@ impl S3Target {
     /// A fresh `HeadObject` of `key`: [`LakeEvidence::Missing`] on 404,
     /// [`LakeEvidence::S3Error`] on any other failure (never a guess).
     pub async fn lake_evidence(&self, key: &str) -> LakeEvidence {
-        let res = self
-            .client
-            .head_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .send()
-            .await;
-        match res {
-            Ok(o) => {
-                let Some(size) = o.content_length().and_then(|n| u64::try_from(n).ok()) else {
-                    return LakeEvidence::S3Error("HeadObject answered without a size".into());
-                };
-                // SSE-KMS and SSE-C objects have ETags that are not the MD5 of their bytes.
-                let kms = matches!(
-                    o.server_side_encryption(),
-                    Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
-                );
-                let sse_c = o.sse_customer_algorithm().is_some();
-                LakeEvidence::Found(LakeObject {
-                    size,
-                    css_md5: o
-                        .metadata()
-                        .and_then(|m| m.get("css-md5"))
-                        .map(|s| s.trim().to_ascii_lowercase()),
-                    etag: o.e_tag().map(|e| e.trim().trim_matches('"').to_string()),
-                    etag_is_md5: !kms && !sse_c,
-                    read_back: None,
-                })
-            }
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
-                LakeEvidence::Missing
-            }
-            Err(e) => {
-                LakeEvidence::S3Error(crate::failure::error_chain(&self.ctx.map("HeadObject", e)))
-            }
-        }
+        let o = match self.head(key).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return LakeEvidence::Missing,
+            Err(e) => return LakeEvidence::S3Error(crate::failure::error_chain(&e)),
+        };
+        let Some(size) = o.content_length().and_then(|n| u64::try_from(n).ok()) else {
+            return LakeEvidence::S3Error("HeadObject answered without a size".into());
+        };
+        // SSE-KMS and SSE-C objects have ETags that are not the MD5 of their bytes.
+        let kms = matches!(
+            o.server_side_encryption(),
+            Some(ServerSideEncryption::AwsKms | ServerSideEncryption::AwsKmsDsse)
+        );
+        let sse_c = o.sse_customer_algorithm().is_some();
+        LakeEvidence::Found(LakeObject {
+            size,
+            css_md5: super::upload::css_md5(&o),
+            etag: o.e_tag().map(|e| e.trim().trim_matches('"').to_string()),
+            etag_is_md5: !kms && !sse_c,
+            read_back: None,
+        })
     }
 
     /// Streams the object at `key` through MD5, reading at most `limit + 1` bytes (a longer

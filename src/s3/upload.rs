@@ -59,8 +59,11 @@ pub struct Upload {
 }
 
 impl S3Target {
-    /// `HeadObject`: `None` when no object has this key.
-    pub async fn existing(&self, key: &str) -> Result<Option<ExistingObject>, S3Error> {
+    /// `HeadObject`: `None` when no object has this key (404), the mapped error otherwise.
+    pub(crate) async fn head(
+        &self,
+        key: &str,
+    ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, S3Error> {
         let res = self
             .client
             .head_object()
@@ -69,19 +72,21 @@ impl S3Target {
             .send()
             .await;
         match res {
-            Ok(o) => Ok(Some(ExistingObject {
-                md5_meta: o
-                    .metadata()
-                    .and_then(|m| m.get("css-md5"))
-                    .map(|s| s.trim().to_ascii_lowercase()),
-                size: o
-                    .content_length()
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0),
-            })),
+            Ok(o) => Ok(Some(o)),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
             Err(e) => Err(self.ctx.map("HeadObject", e)),
         }
+    }
+
+    /// The object at `key` (size and `css-md5`), `None` when there is none.
+    pub async fn existing(&self, key: &str) -> Result<Option<ExistingObject>, S3Error> {
+        Ok(self.head(key).await?.map(|o| ExistingObject {
+            md5_meta: css_md5(&o),
+            size: o
+                .content_length()
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+        }))
     }
 
     /// Starts an upload of `expected_size` bytes to `key`. Nothing is sent yet.
@@ -145,6 +150,13 @@ impl S3Target {
             .map_err(|e| self.ctx.map("PutObject", e))?;
         Ok(out.e_tag().map(str::to_string))
     }
+}
+
+/// The `css-md5` user metadata of a `HeadObject` answer, lowercased.
+pub(crate) fn css_md5(o: &aws_sdk_s3::operation::head_object::HeadObjectOutput) -> Option<String> {
+    o.metadata()
+        .and_then(|m| m.get("css-md5"))
+        .map(|s| s.trim().to_ascii_lowercase())
 }
 
 impl Upload {
