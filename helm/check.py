@@ -288,6 +288,9 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
         c("S3_BUCKET from values", data.get("S3_BUCKET") == V["s3"]["bucket"])
     c("LOG_FORMAT from values", data.get("LOG_FORMAT") == V["logFormat"])
     c("CSS_JOB_DEADLINE set", "CSS_JOB_DEADLINE" in data)
+    c("CSS_CALL_DEADLINE set", "CSS_CALL_DEADLINE" in data)
+    c("CSS_SYNC_INDEX from values",
+      str(data.get("CSS_SYNC_INDEX")).lower() == str(V["lake"]["index"]).lower(), str(data.get("CSS_SYNC_INDEX")))
 
     # 8. CSS client secret: a read-only file from the existing Secret, never an env value.
     secret_name = V["css"]["existingSecret"] or f"{cron['metadata']['name']}-css"
