@@ -25,12 +25,8 @@ fn shaped(st: &AppState, v: StatusJson) -> Response {
     }
 }
 
-/// Parses and validates a start body; the error is a readable 400 message.
-pub fn validate_start(
-    st: &AppState,
-    region: &str,
-    body: &[u8],
-) -> Result<Vec<Arc<super::catalog::SimObject>>, String> {
+/// Parses a start or delete body: a non-empty JSON array of string ids, duplicates dropped (order kept).
+pub fn parse_ids(body: &[u8]) -> Result<Vec<String>, String> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| format!("the body must be a JSON array of object ids: {e}"))?;
     let arr = v
@@ -45,10 +41,20 @@ pub fn validate_start(
         let id = x
             .as_str()
             .ok_or(format!("element {i} is not a string object id"))?;
-        if seen.insert(id) {
-            ids.push(id);
+        if seen.insert(id.to_string()) {
+            ids.push(id.to_string());
         }
     }
+    Ok(ids)
+}
+
+/// Parses and validates a start body; the error is a readable 400 message.
+pub fn validate_start(
+    st: &AppState,
+    region: &str,
+    body: &[u8],
+) -> Result<Vec<Arc<super::catalog::SimObject>>, String> {
+    let ids = parse_ids(body)?;
     let max = st.cfg.max_batch_objects;
     if ids.len() > max {
         return Err(format!(
@@ -58,8 +64,8 @@ pub fn validate_start(
     }
     let mut unknown = Vec::new();
     let mut objs = Vec::new();
-    for id in ids {
-        match st.catalog.get(id) {
+    for id in &ids {
+        match st.catalog.get(id.as_str()) {
             None => unknown.push(id),
             Some(o) if o.region != region => {
                 return Err(format!(

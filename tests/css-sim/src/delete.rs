@@ -15,38 +15,14 @@
 //! The request log (`/_sim/requests`) records the ids asked for and the ids this request
 //! turned DELETED, so tests can assert exactly what a client deleted.
 
+use super::bulk::parse_ids;
 use super::log::DeleteIds;
 use super::state::{error, St};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
-use std::collections::HashSet;
 use std::sync::atomic::Ordering;
-
-/// Parses the body: a non-empty JSON array of string ids, duplicates dropped (order kept).
-pub fn parse_ids(body: &[u8]) -> Result<Vec<String>, String> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| format!("the body must be a JSON array of object ids: {e}"))?;
-    let arr = v
-        .as_array()
-        .ok_or("the body must be a JSON array of object ids")?;
-    if arr.is_empty() {
-        return Err("the array of object ids is empty".into());
-    }
-    let mut seen = HashSet::new();
-    let mut ids = Vec::new();
-    for (i, x) in arr.iter().enumerate() {
-        let id = x
-            .as_str()
-            .ok_or(format!("element {i} is not a string object id"))?;
-        if seen.insert(id.to_string()) {
-            ids.push(id.to_string());
-        }
-    }
-    Ok(ids)
-}
 
 pub async fn bulk_delete(
     State(st): St,
@@ -94,7 +70,7 @@ pub async fn bulk_delete(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_ids;
+    use crate::bulk::parse_ids;
 
     #[test]
     fn bodies() {
