@@ -106,8 +106,18 @@ impl SyncRun {
 
 /// `css-sync sync` aimed at `sim` and `s3` (credentials, endpoint, bucket), ready to run.
 pub fn sync_command(sim: &Proc, s3: &super::s3::S3Server, bucket: &str) -> tokio::process::Command {
+    command("sync", sim, s3, bucket)
+}
+
+/// `css-sync <subcommand>` aimed at `sim` and `s3` (credentials, endpoint, bucket).
+pub fn command(
+    subcommand: &str,
+    sim: &Proc,
+    s3: &super::s3::S3Server,
+    bucket: &str,
+) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"));
-    cmd.arg("sync")
+    cmd.arg(subcommand)
         .args([
             "--api-base",
             &sim.url,

@@ -7,7 +7,7 @@
 //! tampered, missing or young ones; `--min-age 1d` exits 2.
 
 use super::check::available;
-use crate::support::procs::{run_sync, sim_catalog, sim_requests, spawn_sim, Proc};
+use crate::support::procs::{self, run_sync, sim_catalog, sim_requests, spawn_sim, Proc};
 use crate::support::s3::{S3Kind, S3Server};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -100,27 +100,11 @@ impl PurgeRun {
 async fn run_purge(sim: &Proc, s3: &S3Server, extra: &[&str]) -> PurgeRun {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("purge.json");
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"))
-        .arg("purge")
-        .args([
-            "--api-base",
-            &sim.url,
-            "--bucket",
-            BUCKET,
-            "--force-path-style",
-        ])
+    let out = procs::command("purge", sim, s3, BUCKET)
         .args(["--http-timeout", "20s", "--regions", "us-east"])
         .arg("--purge-report")
         .arg(&report)
         .args(extra)
-        .env("CSS_CLIENT_ID", "demo-client")
-        .env("CSS_CLIENT_SECRET", "demo-secret")
-        .env("AWS_ENDPOINT_URL", &s3.endpoint)
-        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
-        .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
         .env_remove("CSS_PURGE_MIN_AGE")
         .env_remove("CSS_PURGE_MAX")
         .env("RUST_LOG", "info")
