@@ -6,13 +6,14 @@
 //! happened to each object and whether the zip stream can go on.
 
 use crate::css::model::ObjectRecord;
+use crate::entry_names::{EntryNames, Resolved};
 use crate::failure::{Cause, Rejection, Stage};
 use crate::metrics as m;
 use crate::s3::{Committed, ObjectMeta, S3Error, S3Target, Upload};
 use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
 use crate::verify;
 use md5::{Digest as _, Md5};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tracing::{debug, warn};
@@ -46,28 +47,28 @@ impl Exporter {
             .map_err(|e| Rejection::new(Stage::Key, e))
     }
 
-    /// Streams every entry of a zip body into S3, matching entries to `records` by name.
+    /// Streams every entry of a zip body into S3, matching entries to `records` by name
+    /// ([`crate::entry_names`]); ids in `done` (exported from another zip of the same job)
+    /// are skipped as duplicates.
     pub async fn export_zip<R>(
         &self,
         region: &str,
         records: &[ObjectRecord],
+        done: &HashSet<String>,
         body: R,
         limits: crate::unzip::Limits,
     ) -> ZipOutcome
     where
         R: AsyncRead + Send + Unpin + 'static,
     {
-        let by_name: HashMap<&[u8], &ObjectRecord> = records
-            .iter()
-            .map(|r| (r.object_name.as_bytes(), r))
-            .collect();
+        let names = EntryNames::new(records);
         let mut out = ZipOutcome::default();
         let mut zip = ZipEntries::new(body, limits);
         // One read buffer for the whole zip: entries are streamed one after another.
         let mut buf = vec![0u8; CHUNK];
         loop {
             let next = zip
-                .next_entry(|name| by_name.get(name).map(|r| r.stored_bytes))
+                .next_entry(|name| names.resolve(name).record().map(|r| r.stored_bytes))
                 .await;
             let mut entry = match next {
                 Ok(Some(e)) => e,
@@ -79,13 +80,14 @@ impl Exporter {
                 }
             };
             let name = entry.raw_name().to_vec();
-            let rec = match by_name.get(name.as_slice()) {
-                Some(r) if !out.exported.contains_key(&r.id) => *r,
+            let resolved = names.resolve(&name);
+            let rec = match resolved.record() {
+                Some(r) if !out.exported.contains_key(&r.id) && !done.contains(&r.id) => r,
                 found => {
-                    let kind = if found.is_some() {
-                        "duplicate"
-                    } else {
-                        "unexpected_name"
+                    let kind = match (found, resolved) {
+                        (Some(_), _) => "duplicate",
+                        (None, Resolved::Ambiguous(_)) => "ambiguous_name",
+                        (None, _) => "unexpected_name",
                     };
                     warn!(region, entry = %String::from_utf8_lossy(&name).escape_debug(), kind, "skipping zip entry");
                     reject_metric(kind);

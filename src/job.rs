@@ -1,6 +1,6 @@
-//! One bulk download job's life on the server: start it, poll its status at the configured
-//! interval (jittered, so many workers do not poll in lockstep) until a terminal state or the
-//! deadline, and cancel it when we give up. What happens to the zip afterwards — and what
+//! One bulk download job's life on the server: start it, poll the status of every zip the
+//! start answered at the configured interval (jittered, so many workers do not poll in
+//! lockstep) until each is terminal or the deadline passes, and cancel those we give up on. What happens to the zip afterwards — and what
 //! FAILED or PARTIAL_DONE mean for the objects — is the pipeline's business, not this
 //! module's.
 
@@ -31,50 +31,84 @@ pub enum JobEnd {
     TimedOut { zip_name: String },
 }
 
-/// Starts a job for `ids` and waits for it to end.
+/// Starts a job for `ids` and waits for every zip of the answer to end: one [`JobEnd`] per
+/// zip, in the order the start answered them (a start may split the ids over several zips;
+/// each is polled at the same paced interval, one status request after another, so a job
+/// still occupies one of the region's job slots however many zips it has).
 pub async fn run(
     css: &CssClient,
     region: &str,
     ids: &[String],
     poll: PollPolicy,
-) -> Result<JobEnd, CssError> {
+) -> Result<Vec<JobEnd>, CssError> {
     let started = Instant::now();
-    let mut status = css.start_bulk(region, ids).await?;
+    let statuses = css.start_bulk(region, ids).await?;
     metrics::counter!(m::JOBS_STARTED, "region" => region.to_string()).increment(1);
-    let zip_name = status.zip_name.clone();
-    info!(region, zip = %zip_name, objects = ids.len(), "bulk job started");
+    let zips: Vec<String> = statuses.iter().map(|s| s.zip_name.clone()).collect();
+    info!(region, zips = ?zips, objects = ids.len(), "bulk job started");
+    let mut ends: Vec<Option<JobEnd>> = vec![None; statuses.len()];
+    let mut statuses: Vec<Option<JobStatus>> = statuses.into_iter().map(Some).collect();
     loop {
-        if let Some(end) = settle(&status) {
-            let outcome = match &end {
-                JobEnd::Ready { partial: false, .. } => "done",
-                JobEnd::Ready { partial: true, .. } => "partial_done",
-                JobEnd::Failed {
-                    state: JobState::Cancelled,
-                    ..
-                } => "cancelled",
-                JobEnd::Failed { .. } => "failed",
-                JobEnd::TimedOut { .. } => "deadline",
-            };
-            metrics::counter!(m::JOBS_FINISHED, "region" => region.to_string(), "outcome" => outcome).increment(1);
-            metrics::histogram!(m::JOB_WAIT_SECONDS, "region" => region.to_string())
-                .record(started.elapsed().as_secs_f64());
-            info!(region, zip = %zip_name, outcome, waited_s = started.elapsed().as_secs(), "bulk job ended");
-            return Ok(end);
+        for (end, status) in ends.iter_mut().zip(statuses.iter_mut()) {
+            if let Some(settled) = status.take().as_ref().and_then(settle) {
+                finished(region, &settled, started);
+                *end = Some(settled);
+            }
+        }
+        if ends.iter().all(Option::is_some) {
+            return Ok(ends.into_iter().flatten().collect());
         }
         if started.elapsed() >= poll.deadline {
-            warn!(region, zip = %zip_name, "bulk job not done before the deadline; cancelling");
-            if let Err(e) = css.cancel_bulk(region, &zip_name).await {
-                debug!(region, zip = %zip_name, error = %e, "cancel failed (ignored)");
+            for (end, zip_name) in ends.iter_mut().zip(&zips) {
+                if end.is_none() {
+                    warn!(region, zip = %zip_name, "bulk job not done before the deadline; cancelling");
+                    if let Err(e) = css.cancel_bulk(region, zip_name).await {
+                        debug!(region, zip = %zip_name, error = %e, "cancel failed (ignored)");
+                    }
+                    let timed_out = JobEnd::TimedOut {
+                        zip_name: zip_name.clone(),
+                    };
+                    finished(region, &timed_out, started);
+                    *end = Some(timed_out);
+                }
             }
-            metrics::counter!(m::JOBS_FINISHED, "region" => region.to_string(), "outcome" => "deadline").increment(1);
-            return Ok(JobEnd::TimedOut { zip_name });
+            return Ok(ends.into_iter().flatten().collect());
         }
         let left = poll.deadline.saturating_sub(started.elapsed());
         tokio::time::sleep(jittered(poll.interval).min(left)).await;
-        // The client refuses a status answered for another zip.
-        status = css.bulk_status(region, &zip_name).await?;
-        debug!(region, zip = %zip_name, state = ?status.status, "bulk job polled");
+        for ((end, status), zip_name) in ends.iter().zip(statuses.iter_mut()).zip(&zips) {
+            if end.is_none() {
+                // The client refuses a status answered for another zip.
+                let polled = css.bulk_status(region, zip_name).await?;
+                debug!(region, zip = %zip_name, state = ?polled.status, "bulk job polled");
+                *status = Some(polled);
+            }
+        }
     }
+}
+
+/// Counts and logs one zip's end.
+fn finished(region: &str, end: &JobEnd, started: Instant) {
+    let (zip_name, outcome) = match end {
+        JobEnd::Ready {
+            zip_name,
+            partial: false,
+        } => (zip_name, "done"),
+        JobEnd::Ready { zip_name, .. } => (zip_name, "partial_done"),
+        JobEnd::Failed {
+            zip_name,
+            state: JobState::Cancelled,
+        } => (zip_name, "cancelled"),
+        JobEnd::Failed { zip_name, .. } => (zip_name, "failed"),
+        JobEnd::TimedOut { zip_name } => (zip_name, "deadline"),
+    };
+    metrics::counter!(m::JOBS_FINISHED, "region" => region.to_string(), "outcome" => outcome)
+        .increment(1);
+    if outcome != "deadline" {
+        metrics::histogram!(m::JOB_WAIT_SECONDS, "region" => region.to_string())
+            .record(started.elapsed().as_secs_f64());
+    }
+    info!(region, zip = %zip_name, outcome, waited_s = started.elapsed().as_secs(), "bulk job ended");
 }
 
 /// Maps a status to an end, or `None` while the job is still running.

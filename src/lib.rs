@@ -26,6 +26,7 @@
 //! | [`decide`] | pure: after a job ends badly, split or charge and retry; when to give up |
 //! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
 //! | [`verify`] | pure: streamed size + MD5 against the catalog record → the [`verify::Verified`] proof |
+//! | [`entry_names`] | pure: which record a zip entry is (exact name, else a unique `/`·`:` suffix) |
 //! | [`export`] | one entry → one verified S3 object (or none): the export gate |
 //! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof |
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
@@ -54,6 +55,7 @@ pub mod decide;
 pub mod defaults;
 #[cfg(feature = "sim")]
 pub mod demo;
+pub mod entry_names;
 pub mod export;
 pub mod failure;
 pub mod ids;

@@ -1,20 +1,27 @@
 //! Bulk download jobs: start (JSON array of ids), status by zip name, cancel. Both documented
-//! answer shapes are accepted (the guide's object, the spec's one-element array). Downloading
+//! answer shapes are accepted (the guide's object, the spec's array): a start may answer
+//! several zips, each its own job; an empty array or an answer without a body is a typed
+//! error. Downloading
 //! the finished zip lives in `download`; deciding when to poll or give up is the caller's.
 
 use bytes::Bytes;
 use reqwest::Method;
 use tracing::debug;
 
-use super::model::{self, JobStatus};
+use super::model::{self, JobStatus, StatusShapeError};
 use super::retry::Idempotency;
 use super::{CssClient, CssError};
 
 impl CssClient {
-    /// Starts a bulk download job for `ids` (JSON array body). Retried on 429/503 and on
+    /// Starts a bulk download job for `ids` (JSON array body); the answer names one zip or
+    /// several (never none, never one twice), each to be polled and downloaded. Retried on 429/503 and on
     /// transport errors before a response, never on other 5xx; a connection lost after the
     /// server accepted the request can orphan a job (see `retry::Idempotency::NotIdempotent`).
-    pub async fn start_bulk(&self, region: &str, ids: &[String]) -> Result<JobStatus, CssError> {
+    pub async fn start_bulk(
+        &self,
+        region: &str,
+        ids: &[String],
+    ) -> Result<Vec<JobStatus>, CssError> {
         const EP: &str = "start";
         if ids.is_empty() {
             return Err(CssError::Config(
@@ -28,25 +35,38 @@ impl CssClient {
             source,
         })?;
         req.json_body = Some(Bytes::from(body));
-        let body = self.fetch_bytes(&req).await?;
-        let status = parse_status(EP, &body)?;
-        debug!(region, endpoint = EP, objects = ids.len(), status = ?status.status, "bulk job started");
-        Ok(status)
+        let body = self.fetch_json(&req).await?;
+        let jobs = parse_statuses(EP, &body)?;
+        let mut names = std::collections::HashSet::new();
+        if let Some(twice) = jobs.iter().find(|j| !names.insert(j.zip_name.as_str())) {
+            return Err(CssError::UnexpectedBody {
+                endpoint: EP,
+                detail: format!("zipName {:?} answered twice", twice.zip_name),
+            });
+        }
+        debug!(
+            region,
+            endpoint = EP,
+            objects = ids.len(),
+            zips = jobs.len(),
+            "bulk job started"
+        );
+        Ok(jobs)
     }
 
-    /// The status of one bulk job. A job the server does not know is [`CssError::NotFound`].
+    /// The status of one bulk job. A job the server does not know is [`CssError::NotFound`];
+    /// an array answer must hold this zip's status (others in it are ignored).
     pub async fn bulk_status(&self, region: &str, zip_name: &str) -> Result<JobStatus, CssError> {
         const EP: &str = "status";
         let segs = ["bulk", "download", "status", zip_name];
         let req = self.json_req(EP, region, Method::GET, &segs)?;
-        let status = parse_status(EP, &self.fetch_bytes(&req).await?)?;
-        if status.zip_name != zip_name {
-            return Err(CssError::UnexpectedBody {
+        let jobs = parse_statuses(EP, &self.fetch_json(&req).await?)?;
+        jobs.into_iter()
+            .find(|s| s.zip_name == zip_name)
+            .ok_or_else(|| CssError::UnexpectedBody {
                 endpoint: EP,
                 detail: "status is for a different zipName".into(),
-            });
-        }
-        Ok(status)
+            })
     }
 
     /// Cancels a bulk job. Any 2xx (with or without a body) counts as cancelled.
@@ -57,20 +77,16 @@ impl CssClient {
     }
 }
 
-fn parse_status(endpoint: &'static str, body: &[u8]) -> Result<JobStatus, CssError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(CssError::UnexpectedBody {
-            endpoint,
-            detail: "empty body where a job status was expected".into(),
-        });
-    }
-    let status =
-        model::parse_job_status(body).map_err(|source| CssError::Decode { endpoint, source })?;
-    if status.zip_name.trim().is_empty() {
+fn parse_statuses(endpoint: &'static str, body: &[u8]) -> Result<Vec<JobStatus>, CssError> {
+    let jobs = model::parse_job_statuses(body).map_err(|e| match e {
+        StatusShapeError::EmptyArray => CssError::EmptyJobList { endpoint },
+        StatusShapeError::Json(source) => CssError::Decode { endpoint, source },
+    })?;
+    if jobs.iter().any(|s| s.zip_name.trim().is_empty()) {
         return Err(CssError::UnexpectedBody {
             endpoint,
             detail: "job status without a zipName".into(),
         });
     }
-    Ok(status)
+    Ok(jobs)
 }

@@ -45,6 +45,13 @@ pub enum CssError {
         endpoint: &'static str,
         detail: String,
     },
+    /// A 2xx answer (`200`, `201`, `204` …) without the body the call needs: the server
+    /// accepted the request but said nothing we can act on.
+    #[error("CSS {endpoint}: HTTP {status} answer without a body where one is required")]
+    EmptyBody { endpoint: &'static str, status: u16 },
+    /// A start/status answer in the spec's array form holding no job at all.
+    #[error("CSS {endpoint}: answered an empty array of bulk jobs")]
+    EmptyJobList { endpoint: &'static str },
     /// The token endpoint refused the client credentials (HTTP 400/401).
     #[error(
         "CSS token request rejected (HTTP {status}): check CSS_CLIENT_ID / CSS_CLIENT_SECRET \
@@ -60,6 +67,10 @@ pub enum CssError {
     /// The search pages are inconsistent (no progress, empty non-final page, odd shape).
     #[error("CSS search paging: {0}")]
     Paging(String),
+    /// A `pageKey` answer the paging rules cannot follow without skipping or repeating
+    /// records (see `page_key`).
+    #[error("CSS search paging: the pageKey answer cannot be followed")]
+    PageKey(#[from] super::page_key::PageKeyError),
     /// The search filter could not be built safely.
     #[error("bad search filter: {0}")]
     BadFilter(String),
@@ -98,10 +109,12 @@ impl CssError {
             CssError::Timeout { .. } => "timeout",
             CssError::Decode { .. } => "decode",
             CssError::UnexpectedBody { .. } => "unexpected_body",
+            CssError::EmptyBody { .. } => "empty_body",
+            CssError::EmptyJobList { .. } => "empty_job_list",
             CssError::AuthRejected { .. } => "auth_rejected",
             CssError::Unauthorized { .. } => "unauthorized",
             CssError::NotFound { .. } => "not_found",
-            CssError::Paging(_) => "paging",
+            CssError::Paging(_) | CssError::PageKey(_) => "paging",
             CssError::BadFilter(_) => "bad_filter",
             CssError::ResumeFailed { .. } => "resume_failed",
             CssError::Deadline { .. } => "deadline",

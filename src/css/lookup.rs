@@ -17,7 +17,7 @@ impl CssClient {
     /// for another id is an error, never a silent substitute.
     pub async fn object(&self, region: &str, id: &str) -> Result<Option<ObjectRecord>, CssError> {
         let req = self.json_req(EP, region, Method::GET, &["objects", id])?;
-        let body = match self.fetch_bytes(&req).await {
+        let body = match self.fetch_json(&req).await {
             Ok(b) => b,
             Err(CssError::NotFound { .. }) => return Ok(None),
             Err(e) => return Err(e),

@@ -1,6 +1,6 @@
 //! The 8x8 Cloud Storage Service API client: configuration, the shared authenticated request
 //! path (token, 401 refresh, retries, metrics, path-level logging), region discovery and the
-//! bulk-job calls. Search paging lives in `paging`, one record by id in `lookup`, resumable
+//! bulk-job calls. Search paging lives in `paging` (the `pageKey` rules in `page_key`), one record by id in `lookup`, resumable
 //! bodies in `download`, the filter builder in `fiql`. It never decides what to export and
 //! never logs URLs, headers or tokens.
 
@@ -12,6 +12,7 @@ mod error;
 pub mod fiql;
 mod lookup;
 pub mod model;
+pub mod page_key;
 mod paging;
 mod range;
 pub mod retry;
@@ -168,7 +169,7 @@ impl CssClient {
     /// The customer's regions, asked of `discovery_region` (any valid region answers).
     pub async fn regions_via(&self, discovery_region: &str) -> Result<Vec<String>, CssError> {
         let req = self.json_req("regions", discovery_region, Method::GET, &["regions"])?;
-        let body = self.fetch_bytes(&req).await?;
+        let body = self.fetch_json(&req).await?;
         serde_json::from_slice(&body).map_err(|source| CssError::Decode {
             endpoint: "regions",
             source,
@@ -295,11 +296,30 @@ impl CssClient {
     /// mid-read is fetched again for idempotent calls, never for `start`; both kinds of
     /// retry share the call's one [`RetryState`].
     pub(crate) async fn fetch_bytes(&self, req: &Req) -> Result<Bytes, CssError> {
+        self.fetch_answer(req).await.map(|(_, body)| body)
+    }
+
+    /// [`CssClient::fetch_bytes`] for calls whose answer must carry a JSON body: a 2xx
+    /// without one (`201`/`204`, or a `200` with nothing but whitespace) is
+    /// [`CssError::EmptyBody`], never handed to a JSON parser.
+    pub(crate) async fn fetch_json(&self, req: &Req) -> Result<Bytes, CssError> {
+        let (status, body) = self.fetch_answer(req).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(CssError::EmptyBody {
+                endpoint: req.endpoint,
+                status: status.as_u16(),
+            });
+        }
+        Ok(body)
+    }
+
+    async fn fetch_answer(&self, req: &Req) -> Result<(StatusCode, Bytes), CssError> {
         let mut retry = RetryState::call(&self.inner.retry, req.endpoint);
         loop {
             let resp = self.send(req, &mut retry).await?;
+            let status = resp.status();
             match resp.bytes().await {
-                Ok(b) => return Ok(b),
+                Ok(b) => return Ok((status, b)),
                 Err(e) if req.mode == Idempotency::Idempotent && retry::error_is_retryable(&e) => {
                     let err = CssError::network(req.endpoint, e);
                     retry

@@ -1,6 +1,6 @@
 //! The CSS API's JSON shapes, serde only: object records, search pages and bulk-job statuses.
 //! Deserialisation is lenient where the guide and the OpenAPI spec disagree (`storedBytes` as a
-//! number or a string, a job status as an object or an array of objects, missing optional
+//! number or a string, a job status as an object or an array of one or more objects, missing optional
 //! fields); nothing here performs I/O or decides policy.
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -85,6 +85,10 @@ pub struct Page {
     pub page_key: Option<u64>,
     #[serde(default)]
     pub page_size: Option<u64>,
+    /// The spec (v3.1.6): "the total number of available pages"; older answers count
+    /// records. Only ever used as a consistency check (see `page_key`).
+    #[serde(default)]
+    pub total: Option<u64>,
     #[serde(default)]
     pub content: Vec<ObjectRecord>,
 }
@@ -125,22 +129,31 @@ pub struct JobStatus {
     pub content: Vec<String>,
 }
 
+/// Why a start/status answer is not a usable list of jobs.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusShapeError {
+    /// Neither documented shape (an object, or an array of objects).
+    #[error("not a bulk job status or an array of them")]
+    Json(#[source] serde_json::Error),
+    /// The spec's array form, but with no job in it.
+    #[error("an empty array of bulk job statuses")]
+    EmptyArray,
+}
+
 /// Parses a start/status answer in either documented shape: a plain object (guide) or an
-/// array of status objects (OpenAPI spec). An array must hold exactly one job.
-pub fn parse_job_status(body: &[u8]) -> Result<JobStatus, serde_json::Error> {
+/// array of one or more status objects (OpenAPI spec; a start may be answered with several
+/// zips, each a job of its own). Never empty.
+pub fn parse_job_statuses(body: &[u8]) -> Result<Vec<JobStatus>, StatusShapeError> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
         One(JobStatus),
         Many(Vec<JobStatus>),
     }
-    match serde_json::from_slice::<OneOrMany>(body)? {
-        OneOrMany::One(s) => Ok(s),
-        OneOrMany::Many(mut v) if v.len() == 1 => Ok(v.remove(0)),
-        OneOrMany::Many(v) => Err(serde::de::Error::custom(format!(
-            "expected one bulk job status, got an array of {}",
-            v.len()
-        ))),
+    match serde_json::from_slice::<OneOrMany>(body).map_err(StatusShapeError::Json)? {
+        OneOrMany::One(s) => Ok(vec![s]),
+        OneOrMany::Many(v) if v.is_empty() => Err(StatusShapeError::EmptyArray),
+        OneOrMany::Many(v) => Ok(v),
     }
 }
 
@@ -211,21 +224,43 @@ mod tests {
 
     #[test]
     fn job_status_in_both_shapes() {
+        let one = |b: &[u8]| {
+            let mut v = parse_job_statuses(b).unwrap();
+            assert_eq!(v.len(), 1);
+            v.remove(0)
+        };
         let guide = br#"{"zipName":"a.zip","status":"NOT_STARTED"}"#;
         let spec = br#"[{"zipName":"a.zip","status":"PARTIAL_DONE","content":["x"]}]"#;
-        assert_eq!(
-            parse_job_status(guide).unwrap().status,
-            JobState::NotStarted
-        );
-        let s = parse_job_status(spec).unwrap();
+        assert_eq!(one(guide).status, JobState::NotStarted);
+        let s = one(spec);
         assert_eq!(s.status, JobState::PartialDone);
         assert_eq!(s.content, vec!["x".to_string()]);
         let odd = br#"{"zipName":"a.zip","status":"QUEUED"}"#;
-        assert_eq!(
-            parse_job_status(odd).unwrap().status,
-            JobState::Other("QUEUED".into())
-        );
-        assert!(parse_job_status(b"[]").is_err());
-        assert!(parse_job_status(b"<html>").is_err());
+        assert_eq!(one(odd).status, JobState::Other("QUEUED".into()));
+    }
+
+    #[test]
+    fn job_status_array_of_several_zips_is_every_job_in_order() {
+        let three = br#"[{"zipName":"a.zip","status":"NOT_STARTED"},
+            {"zipName":"b.zip","status":"IN_PROGRESS"},{"zipName":"c.zip","status":"DONE"}]"#;
+        let v = parse_job_statuses(three).unwrap();
+        let names: Vec<&str> = v.iter().map(|s| s.zip_name.as_str()).collect();
+        assert_eq!(names, ["a.zip", "b.zip", "c.zip"]);
+        assert_eq!(v[2].status, JobState::Done);
+    }
+
+    #[test]
+    fn job_status_refuses_empty_arrays_and_other_shapes() {
+        assert!(matches!(
+            parse_job_statuses(b"[]"),
+            Err(StatusShapeError::EmptyArray)
+        ));
+        for bad in [&b"<html>"[..], b"", b"{}", b"[{}]", b"7", b"[1,2]"] {
+            assert!(
+                matches!(parse_job_statuses(bad), Err(StatusShapeError::Json(_))),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 }

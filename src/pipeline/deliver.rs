@@ -1,6 +1,6 @@
 //! One batch's way through bulk jobs (or one large object's through single download) into
-//! S3: run the job the [`crate::decide`] plan hands out, stream its zip through the verifying
-//! exporter, settle each object as exported, or charge it and let the plan decide what is
+//! S3: run the job the [`crate::decide`] plan hands out, stream its zip (or each of its zips,
+//! when the start answered several) through the verifying exporter, settle each object as exported, or charge it and let the plan decide what is
 //! next. It never chooses what to export (the catalog side of [`super`] does) and holds no
 //! rule of its own about splitting or retrying.
 
@@ -9,6 +9,8 @@ use crate::css::model::ObjectRecord;
 use crate::decide::{self, BatchPlan, Failure, Pending, Settled};
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::job::{self, JobEnd, PollPolicy};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tracing::warn;
 
@@ -29,20 +31,19 @@ pub(super) async fn bulk(
     while let Some(piece) = plan.next_piece() {
         let ids: Vec<String> = piece.iter().map(|p| p.rec.id.clone()).collect();
         let (failure, why) = match job::run(&ctx.css, region, &ids, poll).await {
-            Ok(JobEnd::Ready { zip_name, .. }) => {
-                let rest = stream_zip(ctx, region, &zip_name, piece, downloads).await;
-                let settled = plan.undelivered(rest);
-                settle(ctx, region, settled).await;
-                continue;
-            }
-            Ok(JobEnd::Failed { zip_name, state }) => {
-                warn!(region, zip = %zip_name, ?state, objects = piece.len(), "bulk job failed");
-                let why = Cause::JobEnded { zip_name, state };
-                (Failure::JobFailed, why)
-            }
-            Ok(JobEnd::TimedOut { zip_name }) => {
-                let deadline = poll.deadline;
-                (Failure::TimedOut, Cause::JobTimedOut { zip_name, deadline })
+            Ok(ends) => {
+                let (ready, not_ready) = split_ends(ends, poll.deadline);
+                match (ready.is_empty(), not_ready) {
+                    // Every zip ended badly: the job failed as a whole.
+                    (true, Some((failure, why))) => (failure, why),
+                    (_, not_ready) => {
+                        let lost = not_ready.map(|(_, why)| Rejection::new(Stage::Job, why));
+                        let rest = stream_zips(ctx, region, &ready, piece, lost, downloads).await;
+                        let settled = plan.undelivered(rest);
+                        settle(ctx, region, settled).await;
+                        continue;
+                    }
+                }
             }
             Err(e) => {
                 let failure = decide::classify(&e);
@@ -55,43 +56,98 @@ pub(super) async fn bulk(
     }
 }
 
-/// Downloads a finished job's zip and exports its entries; returns the objects that did not
-/// make it, each with its reason (bad bytes, missing from the zip, the zip broke).
-async fn stream_zip(
+/// The zips ready to download, and how the first of the others ended (if any did not end
+/// DONE / PARTIAL_DONE).
+fn split_ends(ends: Vec<JobEnd>, deadline: Duration) -> (Vec<String>, Option<(Failure, Cause)>) {
+    let mut ready = Vec::new();
+    let mut not_ready = None;
+    for end in ends {
+        let bad = match end {
+            JobEnd::Ready { zip_name, .. } => {
+                ready.push(zip_name);
+                continue;
+            }
+            JobEnd::Failed { zip_name, state } => {
+                warn!(zip = %zip_name, ?state, "bulk job failed");
+                (Failure::JobFailed, Cause::JobEnded { zip_name, state })
+            }
+            JobEnd::TimedOut { zip_name } => {
+                (Failure::TimedOut, Cause::JobTimedOut { zip_name, deadline })
+            }
+        };
+        not_ready.get_or_insert(bad);
+    }
+    (ready, not_ready)
+}
+
+/// Downloads each finished zip of a job in turn (one download permit at a time) and exports
+/// its entries, matching them across all the zips: an object already exported from one zip is
+/// a duplicate in the others. Returns the objects that did not make it, each with its reason:
+/// bad bytes, a zip that broke or could not be downloaded, a zip of the job that never became
+/// ready (`lost`), or in none of the zips.
+async fn stream_zips(
     ctx: &Ctx,
     region: &str,
-    zip_name: &str,
+    zips: &[String],
     piece: Vec<Pending>,
+    lost: Option<Rejection>,
     downloads: &Semaphore,
 ) -> Vec<(Pending, Rejection)> {
-    let _permit = downloads.acquire().await;
-    let body = match ctx.css.download_bulk(region, zip_name).await {
-        Ok(body) => body,
-        Err(e) => return with_reason(piece, Rejection::new(Stage::Download, e)),
-    };
     let records: Vec<ObjectRecord> = piece.iter().map(|p| p.rec.clone()).collect();
-    let out = ctx
-        .exporter
-        .export_zip(region, &records, body, unzip_limits(ctx))
-        .await;
-    let zip_name = zip_name.to_string();
-    let missing = match out.broken {
-        Some(why) => {
+    let mut done: HashSet<String> = HashSet::new();
+    let mut rejected: HashMap<String, Rejection> = HashMap::new();
+    let mut broke: Option<Rejection> = None;
+    for zip_name in zips {
+        let out = {
+            let _permit = downloads.acquire().await;
+            match ctx.css.download_bulk(region, zip_name).await {
+                Ok(body) => {
+                    ctx.exporter
+                        .export_zip(region, &records, &done, body, unzip_limits(ctx))
+                        .await
+                }
+                Err(e) => {
+                    warn!(region, zip = %zip_name, error = %error_chain(&e), "zip download failed");
+                    broke.get_or_insert(Rejection::new(Stage::Download, e));
+                    continue;
+                }
+            }
+        };
+        if let Some(why) = out.broken {
             warn!(region, zip = %zip_name, why = %error_chain(&*why), "zip stream ended early");
-            Rejection::new(Stage::Missing, Cause::ZipBroke { zip_name, why })
+            let zip_name = zip_name.clone();
+            broke.get_or_insert(Rejection::new(
+                Stage::Missing,
+                Cause::ZipBroke { zip_name, why },
+            ));
         }
-        None => Rejection::new(Stage::Missing, Cause::NotInZip { zip_name }),
-    };
-    let mut rest = Vec::new();
-    for p in piece {
-        if let Some(committed) = out.exported.get(&p.rec.id) {
-            ctx.exported(region, &p.rec, committed).await;
-            continue;
+        for rec in &records {
+            if let Some(committed) = out.exported.get(&rec.id) {
+                ctx.exported(region, rec, committed).await;
+                rejected.remove(&rec.id);
+                done.insert(rec.id.clone());
+            }
         }
-        let why = out.rejected.get(&p.rec.id).unwrap_or(&missing).clone();
-        rest.push((p, why));
+        for (id, why) in out.rejected {
+            if !done.contains(&id) {
+                rejected.insert(id, why);
+            }
+        }
     }
-    rest
+    let missing = broke.or(lost).unwrap_or_else(|| {
+        let zip_name = zips.join(", ");
+        Rejection::new(Stage::Missing, Cause::NotInZip { zip_name })
+    });
+    piece
+        .into_iter()
+        .filter(|p| !done.contains(&p.rec.id))
+        .map(|p| {
+            let why = rejected
+                .remove(&p.rec.id)
+                .unwrap_or_else(|| missing.clone());
+            (p, why)
+        })
+        .collect()
 }
 
 /// One object too large for a zip, through single-object download, with the same attempts.
@@ -126,11 +182,6 @@ async fn settle(ctx: &Ctx, region: &str, settled: Settled) {
     if settled.back_off {
         tokio::time::sleep(job::jittered(ctx.settings.run.poll_interval)).await;
     }
-}
-
-/// Records the same failed-attempt reason on every object of a piece.
-fn with_reason(piece: Vec<Pending>, why: Rejection) -> Vec<(Pending, Rejection)> {
-    piece.into_iter().map(|p| (p, why.clone())).collect()
 }
 
 fn unzip_limits(ctx: &Ctx) -> crate::unzip::Limits {

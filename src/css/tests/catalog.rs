@@ -98,7 +98,7 @@ async fn empty_non_final_page_is_an_error_not_a_loop() {
         .collect()
         .await;
     assert_eq!(items.len(), 3);
-    assert!(matches!(items[2], Err(CssError::Paging(_))));
+    assert!(matches!(items[2], Err(CssError::PageKey(_))));
     assert_eq!(seen.lock().unwrap().len(), 2);
     assert!(!seen.lock().unwrap()[0].contains_key("filter"));
 }
@@ -123,6 +123,72 @@ async fn spec_array_pages_are_accepted_and_duplicates_dropped() {
         .unwrap();
     let ids: Vec<&str> = got.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, ["x", "y", "z"]);
+}
+
+/// The spec's page-number forms: the answered `pageKey` is the next page number, or the page
+/// just served (a public client asks for `pageKey + 1`). Both page through every record once.
+#[tokio::test]
+async fn page_number_forms_page_through_every_record_once() {
+    for served in [false, true] {
+        let key = |page: u64| if served { page } else { page + 1 };
+        let pages = HashMap::from([
+            (
+                0,
+                json!({"lastPage": false, "pageKey": key(0), "total": 3, "content": records("a", 100)}),
+            ),
+            (
+                1,
+                json!({"lastPage": false, "pageKey": key(1), "total": 3, "content": records("b", 100)}),
+            ),
+            (
+                2,
+                json!({"lastPage": true, "pageKey": key(2), "total": 3, "content": records("c", 45)}),
+            ),
+        ]);
+        let (base, seen) = catalog(pages).await;
+        let got: Vec<ObjectRecord> = client(&base)
+            .search("us-east", None)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 245, "served={served}");
+        let keys: Vec<String> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|q| q["pageKey"].clone())
+            .collect();
+        assert_eq!(keys, ["0", "1", "2"], "served={served}");
+    }
+}
+
+/// A page-number server that ignores the key and serves page 0 again fails loudly.
+#[tokio::test]
+async fn a_repeated_page_number_page_is_an_error() {
+    let pages = HashMap::from([
+        (
+            0,
+            json!({"lastPage": false, "pageKey": 0, "content": records("a", 100)}),
+        ),
+        (
+            1,
+            json!({"lastPage": false, "pageKey": 1, "content": records("a", 100)}),
+        ),
+    ]);
+    let (base, seen) = catalog(pages).await;
+    let items: Vec<Result<ObjectRecord, CssError>> = client(&base)
+        .search("us-east", None)
+        .take(300)
+        .collect()
+        .await;
+    assert_eq!(items.len(), 101);
+    let err = items[100].as_ref().unwrap_err();
+    assert_eq!(err.kind(), "paging");
+    assert!(
+        crate::failure::error_chain(err).contains("repeats only records"),
+        "{err}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
 /// A bulk-job server: `start` answers `start_body`, `status` the guide shape for `known.zip`.
@@ -166,7 +232,9 @@ async fn start_accepts_both_documented_shapes() {
         r#"[{"zipName":"0bcc.zip","status":"NOT_STARTED","content":["id-1","id-2"]}]"#,
     ] {
         let (base, sent) = bulk_server((200, body)).await;
-        let st = client(&base).start_bulk("us-east", &ids).await.unwrap();
+        let mut jobs = client(&base).start_bulk("us-east", &ids).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        let st = jobs.remove(0);
         assert_eq!(
             (st.zip_name.as_str(), st.status),
             ("0bcc.zip", JobState::NotStarted)
@@ -190,7 +258,7 @@ async fn start_is_not_retried_on_500_and_needs_a_zip_name() {
         "http_5xx"
     );
     assert_eq!(sent.lock().unwrap().len(), 1);
-    let (base, _) = bulk_server((204, "")).await;
+    let (base, _) = bulk_server((200, r#"{"zipName":" ","status":"DONE"}"#)).await;
     assert_eq!(
         client(&base)
             .start_bulk("us-east", &ids)
@@ -202,6 +270,50 @@ async fn start_is_not_retried_on_500_and_needs_a_zip_name() {
     let (base, sent) = bulk_server((503, "later")).await;
     client(&base).start_bulk("us-east", &ids).await.unwrap_err();
     assert_eq!(sent.lock().unwrap().len(), 4, "503 on start is retried");
+}
+
+#[tokio::test]
+async fn start_answered_with_several_zips_names_every_job() {
+    let ids = vec!["id-1".to_string(), "id-2".to_string(), "id-3".to_string()];
+    let three = r#"[{"zipName":"a.zip","status":"NOT_STARTED"},
+        {"zipName":"b.zip","status":"IN_PROGRESS"},{"zipName":"c.zip","status":"DONE"}]"#;
+    let (base, sent) = bulk_server((200, three)).await;
+    let jobs = client(&base).start_bulk("us-east", &ids).await.unwrap();
+    let names: Vec<&str> = jobs.iter().map(|j| j.zip_name.as_str()).collect();
+    assert_eq!(names, ["a.zip", "b.zip", "c.zip"]);
+    assert_eq!(
+        sent.lock().unwrap().len(),
+        1,
+        "one start for all three zips"
+    );
+    let twice = r#"[{"zipName":"a.zip","status":"DONE"},{"zipName":"a.zip","status":"DONE"}]"#;
+    let (base, _) = bulk_server((200, twice)).await;
+    let err = client(&base).start_bulk("us-east", &ids).await.unwrap_err();
+    assert_eq!(err.kind(), "unexpected_body");
+}
+
+#[tokio::test]
+async fn start_without_a_body_or_with_no_job_is_a_typed_error() {
+    let ids = vec!["id-1".to_string()];
+    for (status, body, kind) in [
+        (201, "", "empty_body"),
+        (204, "", "empty_body"),
+        (200, "  \n", "empty_body"),
+        (200, "[]", "empty_job_list"),
+        (200, "<html>ok</html>", "decode"),
+    ] {
+        let (base, sent) = bulk_server((status, body)).await;
+        let err = client(&base).start_bulk("us-east", &ids).await.unwrap_err();
+        assert_eq!(err.kind(), kind, "{status} {body:?}: {err}");
+        if kind == "empty_body" {
+            assert!(err.to_string().contains(&format!("HTTP {status}")), "{err}");
+        }
+        assert_eq!(
+            sent.lock().unwrap().len(),
+            1,
+            "never retried: {status} {body:?}"
+        );
+    }
 }
 
 #[tokio::test]
