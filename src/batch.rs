@@ -97,6 +97,25 @@ impl Batcher {
     }
 }
 
+/// Splits objects to retry into groups in which no two share a last name segment (the part
+/// after the last `/` or `:`), first fit, order kept: a zip whose entry names drop the
+/// directories (see [`crate::entry_names`]) is ambiguous only when such names share a job.
+/// One group when the segments are already unique (the usual case).
+pub fn unique_suffix_groups<T>(items: Vec<T>, name: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+    let mut groups: Vec<(HashSet<Vec<u8>>, Vec<T>)> = Vec::new();
+    for item in items {
+        let last = crate::entry_names::last_segment(name(&item).as_bytes()).to_vec();
+        match groups.iter_mut().find(|(seen, _)| !seen.contains(&last)) {
+            Some((seen, group)) => {
+                seen.insert(last);
+                group.push(item);
+            }
+            None => groups.push((HashSet::from([last]), vec![item])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
 /// Splits a batch in two halves, to isolate a poison object after a FAILED job.
 pub fn split<T>(mut items: Vec<T>) -> (Vec<T>, Vec<T>) {
     let back = items.split_off(items.len() / 2);
@@ -187,6 +206,25 @@ mod tests {
             let names: HashSet<_> = r.iter().map(|r| &r.object_name).collect();
             assert_eq!(names.len(), r.len(), "duplicate name in one batch");
         }
+    }
+
+    #[test]
+    fn retry_groups_keep_last_segments_unique() {
+        let names = [
+            "a/x.mp3", "b:x.mp3", "c/y.mp3", "x.mp3", "d/z.mp3", "e/y.mp3",
+        ];
+        let groups = unique_suffix_groups(names.to_vec(), |n| n);
+        assert_eq!(
+            groups,
+            vec![
+                vec!["a/x.mp3", "c/y.mp3", "d/z.mp3"],
+                vec!["b:x.mp3", "e/y.mp3"],
+                vec!["x.mp3"],
+            ]
+        );
+        let unique = unique_suffix_groups(vec!["a/1", "a/2", "b:3"], |n| n);
+        assert_eq!(unique, vec![vec!["a/1", "a/2", "b:3"]]);
+        assert!(unique_suffix_groups(Vec::<&str>::new(), |n| n).is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! rule of its own about splitting or retrying.
 
 use super::Ctx;
+use crate::batch;
 use crate::css::model::ObjectRecord;
 use crate::decide::{self, BatchPlan, Failure, Pending, Settled};
 use crate::failure::{error_chain, Cause, Rejection, Stage};
@@ -39,7 +40,15 @@ pub(super) async fn bulk(
                     (_, not_ready) => {
                         let lost = not_ready.map(|(_, why)| Rejection::new(Stage::Job, why));
                         let rest = stream_zips(ctx, region, &ready, piece, lost, downloads).await;
-                        let settled = plan.undelivered(rest);
+                        // Retried in jobs where no two names share a last segment, so entries
+                        // named by that segment alone are never ambiguous again.
+                        let mut settled = Settled::default();
+                        for group in batch::unique_suffix_groups(rest, |(p, _)| &p.rec.object_name)
+                        {
+                            let s = plan.undelivered(group);
+                            settled.gave_up.extend(s.gave_up);
+                            settled.back_off |= s.back_off;
+                        }
                         settle(ctx, region, settled).await;
                         continue;
                     }
