@@ -1,7 +1,8 @@
 //! Bulk download handlers: start (validating ids, region, batch size and the 2 GB limit),
 //! status of one or all jobs, cancel, and the zip download (streamed through
 //! [`super::zip::zip_stream`], never assembled, with Range support). Start, single status and
-//! cancel answer in the configured shape (guide object or spec array). The job life cycle
+//! cancel answer in the configured shape (guide object or spec array); a start split over
+//! several zips (`--zips-per-job`) always answers the array of their statuses. The job life cycle
 //! itself lives in [`super::jobs`].
 
 use super::body::{self, RangeSpec, CHUNK};
@@ -105,13 +106,27 @@ pub async fn start(
         Ok(o) => o,
         Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
     };
-    let job = st.jobs.create(&st.cfg, &st.faults, &region, objs);
-    // The guide: "the status should be NOT_STARTED or DONE if it has completed very quickly".
-    let state = match job.state() {
-        JobState::Done => JobState::Done,
-        _ => JobState::NotStarted,
-    };
-    shaped(&st, job.status_json(state))
+    // `--zips-per-job N`: the objects split in order over up to N jobs, one zip each.
+    let zips = (st.cfg.zips_per_job as usize).clamp(1, objs.len().max(1));
+    let per_zip = objs.len().div_ceil(zips);
+    let statuses: Vec<StatusJson> = objs
+        .chunks(per_zip.max(1))
+        .map(|chunk| {
+            let job = st.jobs.create(&st.cfg, &st.faults, &region, chunk.to_vec());
+            // The guide: "the status should be NOT_STARTED or DONE if it has completed very
+            // quickly".
+            let state = match job.state() {
+                JobState::Done => JobState::Done,
+                _ => JobState::NotStarted,
+            };
+            job.status_json(state)
+        })
+        .collect();
+    match <[StatusJson; 1]>::try_from(statuses) {
+        Ok([one]) => shaped(&st, one),
+        // Several zips: only the spec's array can say so.
+        Err(many) => Json(many).into_response(),
+    }
 }
 
 fn find(st: &AppState, region: &str, zip: &str) -> Result<Arc<Job>, Box<Response>> {

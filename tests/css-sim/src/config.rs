@@ -28,6 +28,29 @@ pub enum ResponseShape {
     Array,
 }
 
+/// Names of the entries in a bulk download zip (`--entry-names`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EntryNames {
+    /// The objectName, as the guide's zips carry it.
+    Exact,
+    /// Only the part after the objectName's last `/` or `:` (a producer writing for file
+    /// systems without colons; a public client matches with `objectName.endswith(entry)`).
+    Suffix,
+}
+
+/// What `pageKey` means on `GET …/objects` (`--page-keys`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PageKeys {
+    /// The guide: pageKey is an offset; the answer's pageKey is the request's + limit.
+    Offset,
+    /// The spec v3.1.6: pageKey is a page number (from 0), the answer's pageKey the next
+    /// page's number, `total` the number of pages.
+    NextPage,
+    /// Page numbers (from 0), the answer's pageKey the page just served (a public client asks
+    /// for pageKey + 1), `total` the number of pages.
+    PageServed,
+}
+
 /// css-sim: a fault-injecting stand-in for 8x8 Cloud Storage Service (CSS) v3.
 #[derive(Args, Clone, Debug)]
 pub struct SimConfig {
@@ -123,6 +146,21 @@ pub struct SimConfig {
         default_value = "object"
     )]
     pub start_response: ResponseShape,
+    /// Split every bulk download start over up to N zips (N jobs, each polled and downloaded
+    /// on its own; the start answers an array of their statuses), as a public client
+    /// documents a start answered with a list of three zips. 1 = one zip per start.
+    #[arg(long, env = "CSS_SIM_ZIPS_PER_JOB", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub zips_per_job: u64,
+    /// Zip entry names: `exact` (the objectName) or `suffix` (the part after its last `/` or
+    /// `:`).
+    #[arg(long, env = "CSS_SIM_ENTRY_NAMES", value_enum, default_value = "exact")]
+    pub entry_names: EntryNames,
+    /// What pageKey means on GET …/objects: `offset` (the guide), `next-page` (page numbers,
+    /// the answer names the next page) or `page-served` (page numbers, the answer names the
+    /// page just served); the page-number forms also answer `total` (pages).
+    #[arg(long, env = "CSS_SIM_PAGE_KEYS", value_enum, default_value = "offset")]
+    pub page_keys: PageKeys,
     /// Zip layout of bulk downloads: java (as java.util.zip writes it, the default), stored,
     /// stored-descriptor, zip64.
     #[arg(long, env = "CSS_SIM_ZIP_LAYOUT", default_value = "java")]

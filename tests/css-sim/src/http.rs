@@ -185,7 +185,7 @@ async fn objects(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let search = match Search::from_params(&params, st.cfg.max_page_size) {
-        Ok(s) => s,
+        Ok(s) => s.with_page_keys(st.cfg.page_keys),
         Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
     };
     if search.needs_checksums() {
@@ -201,6 +201,7 @@ async fn objects(
         last_page: page.last_page,
         page_key: page.page_key,
         page_size: page.page_size,
+        total: page.total_pages,
         content: page
             .items
             .iter()
@@ -218,6 +219,8 @@ struct PageJson<'a> {
     last_page: bool,
     page_key: u64,
     page_size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
     content: Vec<Record<'a>>,
 }
 

@@ -1,11 +1,12 @@
 //! Bulk download jobs: creation (deterministic zipName, job-level fault decisions), the state
 //! machine NOT_STARTED → IN_PROGRESS → DONE | PARTIAL_DONE | FAILED | CANCELLED driven by
 //! tokio's clock, and the background preparation that digests every entry and computes the
-//! zip's length so downloads know their Content-Length. It never serves HTTP and never
+//! zip's length so downloads know their Content-Length. Entries are named by objectName, or by
+//! its last `/`·`:` segment with `--entry-names suffix`. It never serves HTTP and never
 //! writes zip bytes (that is [`super::zip`]).
 
 use super::catalog::SimObject;
-use super::config::SimConfig;
+use super::config::{EntryNames, SimConfig};
 use super::content::Content;
 use super::faults::{unit, Faults, Rng};
 use super::zip::{zip_len, ZipEntrySpec, ZipLayout, ZipPlan};
@@ -258,22 +259,39 @@ impl Jobs {
             .push(job.clone());
         if zip {
             let layout: ZipLayout = cfg.zip_layout.parse().unwrap_or(ZipLayout::Java);
-            tokio::spawn(prepare(job.clone(), seed, layout, cfg.deflate_level));
+            let suffix = cfg.entry_names == EntryNames::Suffix;
+            tokio::spawn(prepare(
+                job.clone(),
+                seed,
+                layout,
+                cfg.deflate_level,
+                suffix,
+            ));
         }
         job
     }
 }
 
+/// An object's entry name in a zip: its objectName, or with `suffix` the part after the last
+/// `/` or `:` (`--entry-names suffix`).
+pub fn entry_name(object_name: &str, suffix: bool) -> &str {
+    match object_name.rfind(['/', ':']) {
+        Some(i) if suffix => &object_name[i + 1..],
+        _ => object_name,
+    }
+}
+
 /// Digests every entry (on blocking threads), builds the zip plan and measures it.
-async fn prepare(job: Arc<Job>, seed: u64, layout: ZipLayout, deflate_level: u32) {
+async fn prepare(job: Arc<Job>, seed: u64, layout: ZipLayout, deflate_level: u32, suffix: bool) {
     let j = job.clone();
+    let name = move |o: &SimObject| entry_name(&o.object_name, suffix).as_bytes().to_vec();
     let entries = tokio::task::spawn_blocking(move || {
         let mut entries: Vec<ZipEntrySpec> = j
             .included
             .iter()
             .enumerate()
             .map(|(i, o)| ZipEntrySpec {
-                name: o.object_name.as_bytes().to_vec(),
+                name: name(o),
                 content: o.content(seed),
                 digest: o.digest(seed),
                 modified_unix: o.created_ms / 1000,
@@ -289,7 +307,7 @@ async fn prepare(job: Arc<Job>, seed: u64, layout: ZipLayout, deflate_level: u32
                 kind: o.kind,
             };
             entries.push(ZipEntrySpec {
-                name: o.object_name.as_bytes().to_vec(),
+                name: name(o),
                 digest: wrong.digest(),
                 content: wrong,
                 modified_unix: o.created_ms / 1000,

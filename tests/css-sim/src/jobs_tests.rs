@@ -186,3 +186,17 @@ async fn job_faults_decide_outcomes() {
     assert_eq!(r.plan.truncate_at, Some(r.len));
     assert!(r.plan.entries[z.corrupt.unwrap()].corrupt);
 }
+
+#[test]
+fn suffix_entry_names_keep_the_last_slash_or_colon_segment() {
+    let table = [
+        ("ipbx:a:callrecording:users:1:x_E.mp3", true, "x_E.mp3"),
+        ("a/b/c.wav", true, "c.wav"),
+        ("a/b:c.wav", true, "c.wav"),
+        ("plain.mp3", true, "plain.mp3"),
+        ("a/b/c.wav", false, "a/b/c.wav"),
+    ];
+    for (name, suffix, want) in table {
+        assert_eq!(entry_name(name, suffix), want, "{name}");
+    }
+}

@@ -1,10 +1,13 @@
 //! `GET …/objects` semantics, apart from HTTP: validate the query parameters, filter with FIQL
 //! (only AVAILABLE objects unless the filter names objectState), sort (any field or tag,
 //! stable, ties by id) and cut a page exactly as the guide describes: pageKey is an offset and
-//! the answered pageKey is always pageKey + limit, even on the last page. It never renders
-//! JSON or computes digests itself.
+//! the answered pageKey is always pageKey + limit, even on the last page — or, with
+//! `--page-keys next-page|page-served`, pageKey is a page number and the answer names the next
+//! page or the page just served, with `total` counting pages. It never renders JSON or
+//! computes digests itself.
 
 use super::catalog::SimObject;
+use super::config::PageKeys;
 use super::fiql::{self, Expr, Fields};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,10 +17,12 @@ use std::sync::Arc;
 pub struct PageOut {
     pub items: Vec<Arc<SimObject>>,
     pub last_page: bool,
-    /// The next offset: the request's pageKey + limit.
+    /// The next offset (the request's pageKey + limit), or a page number (see [`PageKeys`]).
     pub page_key: u64,
     /// Records in this page.
     pub page_size: u64,
+    /// Pages in all, answered by the page-number forms only.
+    pub total_pages: Option<u64>,
 }
 
 /// A validated search request.
@@ -28,6 +33,8 @@ pub struct Search {
     pub limit: u64,
     pub sort_field: Option<String>,
     pub descending: bool,
+    /// How `page_key` is read and answered (offset unless set).
+    pub page_keys: PageKeys,
 }
 
 const TIME_FIELDS: [&str; 2] = ["createdTime", "updatedTime"];
@@ -86,7 +93,14 @@ impl Search {
             limit,
             sort_field,
             descending,
+            page_keys: PageKeys::Offset,
         })
+    }
+
+    /// The same search with pageKey read and answered per `page_keys`.
+    pub fn with_page_keys(mut self, page_keys: PageKeys) -> Self {
+        self.page_keys = page_keys;
+        self
     }
 
     /// True if filtering or sorting needs every candidate's checksum computed first.
@@ -121,13 +135,26 @@ impl Search {
             hits.reverse();
         }
         let total = hits.len() as u64;
-        let start = self.page_key.min(total) as usize;
-        let end = self.page_key.saturating_add(self.limit).min(total) as usize;
+        let offset = match self.page_keys {
+            PageKeys::Offset => self.page_key,
+            PageKeys::NextPage | PageKeys::PageServed => self.page_key.saturating_mul(self.limit),
+        };
+        let start = offset.min(total) as usize;
+        let end = offset.saturating_add(self.limit).min(total) as usize;
         let items: Vec<Arc<SimObject>> = hits[start..end].iter().map(|o| (*o).clone()).collect();
+        let (page_key, total_pages) = match self.page_keys {
+            PageKeys::Offset => (offset.saturating_add(self.limit), None),
+            PageKeys::NextPage => (
+                self.page_key.saturating_add(1),
+                Some(total.div_ceil(self.limit)),
+            ),
+            PageKeys::PageServed => (self.page_key, Some(total.div_ceil(self.limit))),
+        };
         PageOut {
-            last_page: self.page_key.saturating_add(self.limit) >= total,
-            page_key: self.page_key.saturating_add(self.limit),
+            last_page: offset.saturating_add(self.limit) >= total,
+            page_key,
             page_size: items.len() as u64,
+            total_pages,
             items,
         }
     }

@@ -146,3 +146,34 @@ fn bad_parameters_are_readable_400s() {
     assert!(e(&[("filter", "createdTime=ge=2024-09-01")]).contains("milliseconds"));
     assert!(Search::from_params(&params(&[("limit", "200")]), 500).is_ok());
 }
+
+#[test]
+fn page_number_forms_cut_pages_by_number_and_count_pages() {
+    use crate::config::PageKeys;
+    let objs: Vec<_> = (0..245)
+        .map(|i| obj(i, "callrecording", "AVAILABLE", 5))
+        .collect();
+    // (form, requested page) → (first id, records, answered pageKey, lastPage)
+    let table = [
+        (PageKeys::NextPage, 0, ("id-0000", 100, 1, false)),
+        (PageKeys::NextPage, 2, ("id-0200", 45, 3, true)),
+        (PageKeys::PageServed, 0, ("id-0000", 100, 0, false)),
+        (PageKeys::PageServed, 1, ("id-0100", 100, 1, false)),
+        (PageKeys::PageServed, 2, ("id-0200", 45, 2, true)),
+        (PageKeys::Offset, 100, ("id-0100", 100, 200, false)),
+    ];
+    for (form, key, (first, n, answered, last)) in table {
+        let p = Search::from_params(&params(&[("pageKey", &key.to_string())]), 100)
+            .unwrap()
+            .with_page_keys(form)
+            .run(objs.iter());
+        assert_eq!(p.items[0].id, first, "{form:?} {key}");
+        assert_eq!(
+            (p.page_size, p.page_key, p.last_page),
+            (n, answered, last),
+            "{form:?} {key}"
+        );
+        let pages = (form != PageKeys::Offset).then_some(3);
+        assert_eq!(p.total_pages, pages, "{form:?}");
+    }
+}

@@ -8,3 +8,4 @@ mod faults;
 mod guide;
 mod harness;
 mod schema;
+mod variants;
