@@ -11,4 +11,5 @@ mod index;
 mod layouts;
 mod object_lock;
 mod purge;
+mod variants;
 mod webhook;
