@@ -109,10 +109,17 @@ pub async fn start(
     // `--zips-per-job N`: the objects split in order over up to N jobs, one zip each.
     let zips = (st.cfg.zips_per_job as usize).clamp(1, objs.len().max(1));
     let per_zip = objs.len().div_ceil(zips);
-    let statuses: Vec<StatusJson> = objs
-        .chunks(per_zip.max(1))
-        .map(|chunk| {
-            let job = st.jobs.create(&st.cfg, &st.faults, &region, chunk.to_vec());
+    let chunks: Vec<&[Arc<super::catalog::SimObject>]> = objs.chunks(per_zip.max(1)).collect();
+    let statuses: Vec<StatusJson> = chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut objects = chunk.to_vec();
+            // `--zips-overlap`: the previous zip's last object once more, first in this one.
+            if let (true, Some(prev)) = (st.cfg.zips_overlap, i.checked_sub(1)) {
+                objects.insert(0, chunks[prev][chunks[prev].len() - 1].clone());
+            }
+            let job = st.jobs.create(&st.cfg, &st.faults, &region, objects);
             // The guide: "the status should be NOT_STARTED or DONE if it has completed very
             // quickly".
             let state = match job.state() {

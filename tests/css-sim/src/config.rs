@@ -152,6 +152,10 @@ pub struct SimConfig {
     #[arg(long, env = "CSS_SIM_ZIPS_PER_JOB", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub zips_per_job: u64,
+    /// With --zips-per-job: every zip after the first of a start also carries the previous
+    /// zip's last object (a producer repeating an entry across the zips of one start).
+    #[arg(long, env = "CSS_SIM_ZIPS_OVERLAP")]
+    pub zips_overlap: bool,
     /// Zip entry names: `exact` (the objectName) or `suffix` (the part after its last `/` or
     /// `:`).
     #[arg(long, env = "CSS_SIM_ENTRY_NAMES", value_enum, default_value = "exact")]

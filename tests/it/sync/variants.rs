@@ -93,6 +93,44 @@ async fn a_start_answered_with_several_zips_lands_every_object_once() {
     assert_eq!(count(&sim, "start").await, starts);
 }
 
+/// The same object in two zips of one start (css-sim `--zips-overlap`): exported from the
+/// first, skipped as a duplicate in the second — one upload, one index row, counted once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_repeated_across_zips_is_exported_once() {
+    let sim = spawn_sim(&words(&format!(
+        "{FAST} --objects 24 --regions us-east --zips-per-job 3 --zips-overlap"
+    )));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    let expected = available(&sim_catalog(&sim).await);
+    let run = run_sync(&sim, &s3, "lake", &["--batch-max-objects", "100"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.total("exported"), expected.len() as u64);
+    assert_eq!(
+        run.metric_sum("css_sync_objects_exported_total"),
+        expected.len() as f64
+    );
+    assert_bucket_matches(&s3, "lake", &expected).await;
+    let jobs = sim_jobs(&sim).await;
+    assert_eq!(jobs.len(), 3, "{jobs:?}");
+    let listed: usize = jobs
+        .iter()
+        .map(|j| j["ids"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        listed,
+        expected.len() + 2,
+        "two objects ride in two zips each"
+    );
+    let dup = run
+        .metrics
+        .lines()
+        .find(|l| l.starts_with("css_sync_zip_entries_rejected_total") && l.contains("duplicate"))
+        .unwrap_or_else(|| panic!("no duplicate rejections: {}", run.metrics));
+    assert!(dup.ends_with(" 2"), "{dup}");
+    assert_eq!(count(&sim, "start").await, 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn several_zips_with_one_partial_retry_only_the_missing_objects() {
     let sim = spawn_sim(&words(&format!(

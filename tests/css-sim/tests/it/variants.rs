@@ -73,6 +73,30 @@ async fn zips_per_job_splits_a_start_over_several_zips_holding_every_object_once
 }
 
 #[tokio::test]
+async fn zips_overlap_repeats_the_previous_zips_last_object_first() {
+    let sim = Sim::start(&args(&["--zips-per-job", "2", "--zips-overlap"])).await;
+    let ids = sim.some_ids(REGION, 6).await;
+    let (s, v) = sim
+        .post_json(
+            &sim.url(REGION, "bulk/download/start"),
+            &serde_json::json!(ids),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{v}");
+    let jobs = sim.sim_json("jobs").await;
+    let lists: Vec<Vec<String>> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| serde_json::from_value(j["ids"].clone()).unwrap())
+        .collect();
+    assert_eq!(lists[0], ids[..3]);
+    assert_eq!(lists[1][0], ids[2], "the first zip's last object again");
+    assert_eq!(lists[1][1..], ids[3..]);
+}
+
+#[tokio::test]
 async fn suffix_entry_names_drop_everything_up_to_the_last_slash_or_colon() {
     let sim = Sim::start(&args(&[
         "--entry-names",
