@@ -43,7 +43,8 @@ pub async fn run(
 ) -> Result<Vec<JobEnd>, CssError> {
     let started = Instant::now();
     let statuses = css.start_bulk(region, ids).await?;
-    metrics::counter!(m::JOBS_STARTED, "region" => region.to_string()).increment(1);
+    metrics::counter!(m::JOBS_STARTED, "region" => region.to_string())
+        .increment(statuses.len() as u64);
     let zips: Vec<String> = statuses.iter().map(|s| s.zip_name.clone()).collect();
     info!(region, zips = ?zips, objects = ids.len(), "bulk job started");
     let mut ends: Vec<Option<JobEnd>> = vec![None; statuses.len()];

@@ -24,11 +24,13 @@ pub const BYTES_EXPORTED: &str = "css_sync_exported_bytes_total";
 /// Bytes received from CSS download bodies (zips and single objects, resumes included), by
 /// `region` and `endpoint` (download, content).
 pub const BYTES_DOWNLOADED: &str = "css_sync_downloaded_bytes_total";
-/// Bulk jobs started, by `region`.
+/// Bulk jobs started, by `region`: one per zip a start answered (a start split over several
+/// zips counts each), so started − finished is the jobs in flight.
 pub const JOBS_STARTED: &str = "css_sync_bulk_jobs_started_total";
 /// Bulk jobs finished, by `region` and `outcome` (done, partial_done, failed, cancelled, deadline).
 pub const JOBS_FINISHED: &str = "css_sync_bulk_jobs_finished_total";
-/// Zip entries rejected, by `error_type` (size, crc, md5, unexpected_name, duplicate, …).
+/// Zip entries rejected, by `error_type` (size, crc, md5, unexpected_name, ambiguous_name,
+/// duplicate, …).
 pub const ENTRIES_REJECTED: &str = "css_sync_zip_entries_rejected_total";
 /// S3 requests that failed, by `operation` and `error_type`.
 pub const S3_ERRORS: &str = "css_sync_s3_errors_total";
