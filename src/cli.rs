@@ -3,6 +3,9 @@
 //! text; [`crate::config`] turns it into validated settings.
 
 use crate::defaults;
+
+#[path = "cli/env_errors.rs"]
+pub mod env_errors;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -274,6 +277,32 @@ pub struct TuningArgs {
     /// and its retries), never a body that keeps flowing.
     #[arg(long, env = "CSS_CALL_DEADLINE", default_value_t = default_duration(defaults::CALL_DEADLINE))]
     pub call_deadline: String,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+/// Issue 11 (bounds): every S3 request's time limits and the shutdown grace.
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// S3: most time to open a TCP (and TLS) connection.
+    #[arg(long, env = "S3_CONNECT_TIMEOUT", default_value_t = default_duration(defaults::S3_CONNECT_TIMEOUT))]
+    pub s3_connect_timeout: String,
+    /// S3: most time from a request sent to the first byte of its answer (a silent endpoint
+    /// fails here).
+    #[arg(long, env = "S3_READ_TIMEOUT", default_value_t = default_duration(defaults::S3_READ_TIMEOUT))]
+    pub s3_read_timeout: String,
+    /// S3: most time of one attempt of a request, its body included: an UploadPart of
+    /// S3_PART_SIZE must fit (16MiB in 5m needs ≥ 56 KB/s). At least S3_READ_TIMEOUT.
+    #[arg(long, env = "S3_ATTEMPT_TIMEOUT", default_value_t = default_duration(defaults::S3_ATTEMPT_TIMEOUT))]
+    pub s3_attempt_timeout: String,
+    /// S3: most time of one request, its retries included. At least S3_ATTEMPT_TIMEOUT.
+    #[arg(long, env = "S3_CALL_DEADLINE", default_value_t = default_duration(defaults::S3_CALL_DEADLINE))]
+    pub s3_call_deadline: String,
+    /// After SIGTERM/SIGINT the process exits within this: half of it waits for multipart
+    /// aborts, a quarter for the metadata index; then the report. Keep the chart's
+    /// terminationGracePeriodSeconds above it.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = default_duration(defaults::SHUTDOWN_GRACE))]
+    pub shutdown_grace: String,
 }
 
 #[derive(Debug, Args)]

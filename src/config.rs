@@ -87,6 +87,8 @@ pub struct Settings {
     pub index: crate::index::IndexSettings,
     /// `CSS_SYNC_WEBHOOK_URL`: may carry credentials, so it never prints itself.
     pub webhook_url: Option<Secret>,
+    /// `SHUTDOWN_GRACE`: signal → exit, at most.
+    pub shutdown_grace: Duration,
 }
 
 impl Settings {
@@ -132,12 +134,19 @@ impl Settings {
             page_size,
         };
 
+        time::endpoint_urls(|name| std::env::var(name).ok())?;
         let bucket =
             a.s3.bucket
                 .clone()
                 .filter(|b| !b.trim().is_empty())
                 .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
         // Parsed once, here; the S3 layer renders keys with it and never re-parses.
+        if time::template_escapes(&a.s3.key_template) {
+            return Err(invalid(
+                "S3_KEY_TEMPLATE",
+                "a '.' or '..' segment or a leading '/' would leave S3_PREFIX",
+            ));
+        }
         let keys = KeyTemplate::parse(&a.s3.key_template)
             .map_err(|e| invalid("S3_KEY_TEMPLATE", e.to_string()))?
             .with_prefix(&a.s3.prefix)
@@ -169,6 +178,7 @@ impl Settings {
             part_size,
             part_concurrency: at_least_one("S3_PART_CONCURRENCY", t.part_concurrency)?,
             object_lock: parse_object_lock(&a.s3)?,
+            timeouts: time::s3_timeouts(&t.time)?,
             ..S3Settings::default()
         };
 
@@ -238,6 +248,7 @@ impl Settings {
             metrics_listen: a.output.metrics_listen,
             index: index_settings(a)?,
             webhook_url: webhook_url(a.lake.webhook_url.as_deref())?,
+            shutdown_grace: time::shutdown_grace(&t.time)?,
         })
     }
 }
@@ -249,6 +260,9 @@ use read::{
     read_ids, read_secret, webhook_url,
 };
 pub use read::{parse_bytes, parse_duration, parse_instant};
+
+#[path = "config/time.rs"]
+pub mod time;
 
 #[path = "config/purge.rs"]
 pub mod purge;
