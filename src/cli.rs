@@ -287,12 +287,13 @@ pub struct TimeArgs {
     /// S3: most time to open a TCP (and TLS) connection.
     #[arg(long, env = "S3_CONNECT_TIMEOUT", default_value_t = default_duration(defaults::S3_CONNECT_TIMEOUT))]
     pub s3_connect_timeout: String,
-    /// S3: most time from a request sent to the first byte of its answer (a silent endpoint
-    /// fails here).
+    /// S3: most time from a request's start to its answer's first byte, the request body
+    /// included: an UploadPart of S3_PART_SIZE must fit (16MiB in 60s needs ≥ 280 KB/s; raise
+    /// it for slower links). The start-up HeadBucket gets S3_CONNECT_TIMEOUT + this, once.
     #[arg(long, env = "S3_READ_TIMEOUT", default_value_t = default_duration(defaults::S3_READ_TIMEOUT))]
     pub s3_read_timeout: String,
-    /// S3: most time of one attempt of a request, its body included: an UploadPart of
-    /// S3_PART_SIZE must fit (16MiB in 5m needs ≥ 56 KB/s). At least S3_READ_TIMEOUT.
+    /// S3: most time of one attempt of a request, both bodies included. At least
+    /// S3_READ_TIMEOUT.
     #[arg(long, env = "S3_ATTEMPT_TIMEOUT", default_value_t = default_duration(defaults::S3_ATTEMPT_TIMEOUT))]
     pub s3_attempt_timeout: String,
     /// S3: most time of one request, its retries included. At least S3_ATTEMPT_TIMEOUT.

@@ -140,6 +140,16 @@ impl Settings {
                 .clone()
                 .filter(|b| !b.trim().is_empty())
                 .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
+        names::bucket(&bucket)?;
+        if let Some(class) = a.s3.storage_class.as_deref().filter(|s| !s.is_empty()) {
+            names::storage_class(class)?;
+        }
+        names::output_file("CSS_SYNC_REPORT", a.output.report.as_deref())?;
+        names::output_file("CSS_SYNC_METRICS_FILE", a.output.metrics_file.as_deref())?;
+        names::region("CSS_DISCOVERY_REGION", &a.css.discovery_region)?;
+        for r in clean_list(&a.selection.regions) {
+            names::region("CSS_REGIONS", &r)?;
+        }
         // Parsed once, here; the S3 layer renders keys with it and never re-parses.
         if time::template_escapes(&a.s3.key_template) {
             return Err(invalid(
@@ -260,6 +270,9 @@ use read::{
     read_ids, read_secret, webhook_url,
 };
 pub use read::{parse_bytes, parse_duration, parse_instant};
+
+#[path = "config/names.rs"]
+pub mod names;
 
 #[path = "config/time.rs"]
 pub mod time;

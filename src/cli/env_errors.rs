@@ -38,14 +38,21 @@ pub fn render(
     argv: &[String],
     is_set: impl Fn(&str) -> bool,
 ) -> String {
-    let text = err.to_string();
-    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
-        return text;
-    };
-    match env_source(cmd, arg, argv, is_set) {
-        Some(env) => text.replacen(&format!("'{arg}'"), &format!("{env} ('{arg}')"), 1),
-        None => text,
+    let mut text = err.to_string();
+    let mut args: Vec<&str> = Vec::new();
+    for kind in [ContextKind::InvalidArg, ContextKind::PriorArg] {
+        match err.get(kind) {
+            Some(ContextValue::String(a)) => args.push(a),
+            Some(ContextValue::Strings(v)) => args.extend(v.iter().map(String::as_str)),
+            _ => {}
+        }
     }
+    for arg in args {
+        if let Some(env) = env_source(cmd, arg, argv, &is_set) {
+            text = text.replacen(&format!("'{arg}'"), &format!("{env} ('{arg}')"), 1);
+        }
+    }
+    text
 }
 
 #[cfg(test)]

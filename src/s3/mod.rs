@@ -206,9 +206,26 @@ impl S3Target {
                 sdk.region().map(|r| r.as_ref()).unwrap_or("no region")
             ),
         };
-        credentials(&sdk, settings.timeouts.call).await?;
-        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
-        target.healthcheck().await?;
+        // The start-up checks get one attempt's worth of time, not the call deadline: a
+        // silent endpoint fails here within S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT.
+        let bound = settings.timeouts.connect + settings.timeouts.read;
+        credentials(&sdk, bound).await?;
+        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host.clone());
+        match tokio::time::timeout(bound, target.healthcheck()).await {
+            Ok(checked) => checked?,
+            Err(_) => {
+                let e = S3Error::Unreachable {
+                    operation: "HeadBucket",
+                    host,
+                    detail: format!(
+                        "no answer within {} (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT)",
+                        humantime::format_duration(bound)
+                    ),
+                };
+                error::record("HeadBucket", &e);
+                return Err(e);
+            }
+        }
         target.check_object_lock().await?;
         Ok(target)
     }
