@@ -216,9 +216,19 @@ impl Settings {
             until,
             extra: a.selection.filter.clone().filter(|f| !f.trim().is_empty()),
         };
+        // The types alone first, so the message names the variable that is wrong.
+        let types_only = SearchFilter {
+            types: filter.types.clone(),
+            since: None,
+            until: None,
+            extra: None,
+        };
+        types_only
+            .to_fiql()
+            .map_err(|e| invalid("CSS_TYPES", e.to_string()))?;
         filter
             .to_fiql()
-            .map_err(|e| invalid("CSS_TYPES/CSS_FILTER", e.to_string()))?;
+            .map_err(|e| invalid("CSS_FILTER", e.to_string()))?;
 
         let batch_max_bytes =
             parse_bytes(&t.batch_max_bytes).map_err(|r| invalid("CSS_BATCH_MAX_BYTES", r))?;
@@ -283,3 +293,7 @@ pub mod purge;
 #[cfg(test)]
 #[path = "config/tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "config/bounds_tests.rs"]
+mod bounds_tests;

@@ -12,7 +12,7 @@ fn now() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
+pub(super) fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
     let mut argv = vec![
         "css-sync",
         "sync",

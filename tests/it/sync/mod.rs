@@ -3,6 +3,7 @@
 //! sidecars, the run report, the final metrics and the requests css-sim saw.
 
 mod bounds;
+mod bounds_cli;
 mod check;
 mod cli;
 mod e2e;
