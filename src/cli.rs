@@ -22,9 +22,11 @@ Exit codes:
   1  some objects failed (the report lists them); with --ids also: an id failed or was
      found in no region
   2  bad configuration or usage
-  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable,
-     Object Lock asked for on a bucket without it)
-  130 interrupted (SIGINT/SIGTERM): work in flight was aborted, nothing half-written remains";
+  3  the run could not proceed (CSS auth rejected, no AWS credentials, bucket unreachable,
+     catalog unreadable, Object Lock asked for on a bucket without it)
+  130 interrupted (SIGINT/SIGTERM, start-up included; exits within SHUTDOWN_GRACE): work in
+     flight was aborted, nothing half-written remains (the report's aborts_unconfirmed says
+     otherwise when an abort could not be confirmed)";
 
 #[derive(Debug, Parser)]
 #[command(name = "css-sync", version, about, after_help = EXIT_CODES)]
