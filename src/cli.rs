@@ -302,8 +302,8 @@ pub struct TimeArgs {
     #[arg(long, env = "S3_CALL_DEADLINE", default_value_t = default_duration(defaults::S3_CALL_DEADLINE))]
     pub s3_call_deadline: String,
     /// After SIGTERM/SIGINT the process exits within this: half of it waits for multipart
-    /// aborts, a quarter for the metadata index; then the report. Keep the chart's
-    /// terminationGracePeriodSeconds above it.
+    /// aborts, a quarter for the metadata index, then the report, an eighth for the webhook.
+    /// Keep the chart's terminationGracePeriodSeconds above it.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = default_duration(defaults::SHUTDOWN_GRACE))]
     pub shutdown_grace: String,
 }

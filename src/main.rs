@@ -71,15 +71,24 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8
     let report_path = settings.report_path.clone();
     let metrics_file = settings.metrics_file.clone();
     let webhook_url = settings.webhook_url.clone();
-    exit_after_grace(shutdown.clone(), settings.shutdown_grace);
+    let grace = settings.shutdown_grace;
+    exit_after_grace(shutdown.clone(), grace);
     match css_sync::pipeline::run(settings, shutdown).await {
         Ok(report) => {
             eprint!("{}", report.to_text());
             let code = finish(&report, report_path.as_deref(), metrics_file, metrics);
             if let Some(url) = &webhook_url {
-                // Logged by `notify`; the exit code stays the run's (README, "Webhook").
+                // Logged by `notify`; the exit code stays the run's (README, "Webhook"). After
+                // a signal it gets an eighth of the grace, no more (margin for the watchdog).
                 let summary = css_sync::webhook::Summary::of(&report, code);
-                let _ = css_sync::webhook::notify(url, &summary).await;
+                let notify = css_sync::webhook::notify(url, &summary);
+                if report.interrupted {
+                    if tokio::time::timeout(grace / 8, notify).await.is_err() {
+                        tracing::warn!("webhook not sent: shutdown grace ran out");
+                    }
+                } else {
+                    let _ = notify.await;
+                }
             }
             code
         }
@@ -177,8 +186,8 @@ fn exit_after_grace(shutdown: CancellationToken, grace: std::time::Duration) {
         shutdown.cancelled().await;
         tokio::time::sleep(grace).await;
         eprintln!(
-            "error: SHUTDOWN_GRACE ({}) ran out: exiting now; aborts of uploads in flight are \
-             NOT confirmed and no report was written",
+            "error: SHUTDOWN_GRACE ({}) ran out: exiting now; whatever was still in flight \
+             (aborts of uploads, the index, the report, the webhook) is NOT confirmed",
             humantime::format_duration(grace)
         );
         std::process::exit(i32::from(exit::INTERRUPTED));
