@@ -216,6 +216,10 @@ async fn sigterm_mid_run_reports_every_object_it_verified() {
     assert_eq!(report["aborts_unconfirmed"], 0, "{report}");
     let exported = report["totals"]["exported"].as_u64().unwrap();
     let stored = objects_in(&s3, "lake").await.len() as u64;
+    eprintln!(
+        "SIGTERM mid-run: found {}, exported {exported}, unsettled {}, in S3 {stored}, exit after {:?}",
+        report["totals"]["found"], report["unsettled"], signalled.elapsed()
+    );
     assert!(exported >= 5, "the verified objects are counted: {report}");
     // A commit whose answer the signal cut off is in S3 but uncounted: at most one per
     // download in flight (CSS_DOWNLOADS_PER_REGION = 2).
