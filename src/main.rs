@@ -64,7 +64,10 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8
     let metrics = match css_sync::metrics::install(settings.metrics_listen) {
         Ok(h) => Some(h),
         Err(e) => {
-            print_error("invalid configuration: METRICS_LISTEN: cannot serve metrics", &e);
+            print_error(
+                "invalid configuration: METRICS_LISTEN: cannot serve metrics",
+                &e,
+            );
             return exit::BAD_CONFIG;
         }
     };
