@@ -1,8 +1,7 @@
 //! Issue 11 (bounds): nothing listed is ever dropped and every run's bookkeeping holds. A
 //! catalog that fails after its first page still exports what that page listed; SIGTERM
 //! mid-run reports every object it verified (each of them in S3 with the catalog's bytes);
-//! SIGTERM during start-up against a silent S3 endpoint exits 130 at once; a silent endpoint
-//! fails the start-up `HeadBucket` within its bound.
+//! the silent-S3 cases are in `bounds_silent.rs`.
 
 use super::check::{assert_bucket_holds, available};
 use crate::support::procs::{run_sync, sim_catalog, spawn_sim, sync_command, words};
@@ -88,7 +87,7 @@ async fn forward(
 }
 
 /// The object keys in the bucket (sidecars and the metadata index left out).
-async fn objects_in(s3: &S3Server, bucket: &str) -> Vec<String> {
+pub(super) async fn objects_in(s3: &S3Server, bucket: &str) -> Vec<String> {
     read_back(&s3.client(), bucket)
         .await
         .into_keys()
@@ -97,7 +96,7 @@ async fn objects_in(s3: &S3Server, bucket: &str) -> Vec<String> {
 }
 
 /// found = present + exported + failed (+ unsettled, interrupted runs only), unaccounted 0.
-fn assert_books(report: &Value) {
+pub(super) fn assert_books(report: &Value) {
     let t = &report["totals"];
     let n = |v: &Value| v.as_u64().unwrap();
     let settled = n(&t["already_present"]) + n(&t["exported"]) + n(&t["failed"]);
@@ -231,90 +230,4 @@ async fn sigterm_mid_run_reports_every_object_it_verified() {
     // Every stored object is intact (the catalog's bytes) and no multipart upload is open.
     assert_bucket_holds(&s3, "lake", &[], &available(&catalog)).await;
     assert_eq!(s3.open_multipart_uploads("lake").await, 0);
-}
-
-/// A TCP listener that accepts connections and never answers; returns its URL.
-async fn silent_endpoint() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            held.push(stream);
-        }
-    });
-    url
-}
-
-fn against_silent_s3(endpoint: &str, extra: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"));
-    cmd.args([
-        "sync",
-        "--api-base",
-        "http://127.0.0.1:9",
-        "--bucket",
-        "lake",
-    ])
-    .args(["--regions", "us-east", "--force-path-style"])
-    .args(extra)
-    .env("CSS_CLIENT_ID", "id")
-    .env("CSS_CLIENT_SECRET", "secret")
-    .env("AWS_ENDPOINT_URL", endpoint)
-    .env("AWS_ACCESS_KEY_ID", "a")
-    .env("AWS_SECRET_ACCESS_KEY", "b")
-    .env("AWS_REGION", "us-east-1")
-    .env("AWS_EC2_METADATA_DISABLED", "true")
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped())
-    .kill_on_drop(true);
-    cmd
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn sigterm_during_start_up_against_a_silent_s3_exits_130_within_the_grace() {
-    let endpoint = silent_endpoint().await;
-    let child = against_silent_s3(&endpoint, &["--shutdown-grace", "5s", "--report", "-"])
-        .spawn()
-        .unwrap();
-    // Start-up is stuck in HeadBucket (60 s + 10 s bound by default) when the signal comes.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pid = child.id().unwrap().to_string();
-    let signalled = Instant::now();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
-        .await
-        .expect("exits within the grace")
-        .unwrap();
-    let took = signalled.elapsed();
-    assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert_eq!(out.status.code(), Some(130));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["interrupted"], true);
-    assert_eq!(report["totals"]["found"], 0);
-    assert_books(&report);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_silent_s3_fails_head_bucket_within_its_bound() {
-    let endpoint = silent_endpoint().await;
-    let started = Instant::now();
-    let out = against_silent_s3(
-        &endpoint,
-        &["--s3-connect-timeout", "1s", "--s3-read-timeout", "2s"],
-    )
-    .output()
-    .await
-    .unwrap();
-    let took = started.elapsed();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{text}");
-    assert!(took < Duration::from_secs(8), "took {took:?}");
-    assert!(
-        text.contains("unreachable during HeadBucket: no answer within 3s"),
-        "{text}"
-    );
 }

@@ -4,6 +4,7 @@
 
 mod bounds;
 mod bounds_cli;
+mod bounds_silent;
 mod check;
 mod cli;
 mod e2e;
