@@ -49,6 +49,25 @@ BINARY_DEFAULTS = {
     "S3_PART_SIZE": "16MiB",
     "S3_PART_CONCURRENCY": "4",
 }
+# Issue 11 (bounds): binary defaults of the time limits (src/defaults.rs).
+BOUNDS_DEFAULTS = {
+    "S3_CONNECT_TIMEOUT": "10s",
+    "S3_READ_TIMEOUT": "60s",
+    "S3_ATTEMPT_TIMEOUT": "5m",
+    "S3_CALL_DEADLINE": "15m",
+    "SHUTDOWN_GRACE": "20s",
+}
+
+
+def parse_seconds(text: str) -> float:
+    """'20s', '5m', '1h 30m', '15' -> seconds (the durations css-sync accepts, simply)."""
+    units = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "ms": 0.001}
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]*)", str(text).strip().lower())
+    if not parts or any(u not in units for _, u in parts):
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(float(n) * units[u] for n, u in parts)
+
+
 # Environment variables the chart may set that are not css-sync flags.
 AWS_ENV = {"AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 SECRETISH = re.compile(r"SECRET|PASSWORD|TOKEN|ACCESS_KEY|PRIVATE", re.I)
@@ -260,6 +279,18 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
         c("default backoffLimit is 1", job.get("backoffLimit") == 1)
         c("default logFormat json", data.get("LOG_FORMAT") == "json")
     c("restartPolicy Never", pod.get("restartPolicy") == "Never")
+    # Issue 11 (bounds): css-sync exits within SHUTDOWN_GRACE of SIGTERM; Kubernetes must wait
+    # longer than that before SIGKILL, or the aborts of uploads in flight are cut off.
+    grace = parse_seconds(data.get("SHUTDOWN_GRACE", BOUNDS_DEFAULTS["SHUTDOWN_GRACE"]))
+    c("terminationGracePeriodSeconds > SHUTDOWN_GRACE",
+      (pod.get("terminationGracePeriodSeconds") or 30) > grace,
+      f"{pod.get('terminationGracePeriodSeconds')} vs {grace}s")
+    for key in ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_ATTEMPT_TIMEOUT", "S3_CALL_DEADLINE"):
+        c(f"{key} set", key in data)
+    t = {k: parse_seconds(data.get(k, d)) for k, d in BOUNDS_DEFAULTS.items()}
+    c("S3 timeouts nest: connect, read <= attempt <= call",
+      max(t["S3_CONNECT_TIMEOUT"], t["S3_READ_TIMEOUT"]) <= t["S3_ATTEMPT_TIMEOUT"]
+      <= t["S3_CALL_DEADLINE"], str(t))
     if V["podFailurePolicy"]["enabled"]:
         rules = dig(job, "podFailurePolicy", "rules", default=[])
         c("exit 2 (bad config) fails the Job without retry",

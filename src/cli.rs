@@ -3,6 +3,9 @@
 //! text; [`crate::config`] turns it into validated settings.
 
 use crate::defaults;
+
+#[path = "cli/env_errors.rs"]
+pub mod env_errors;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,9 +22,11 @@ Exit codes:
   1  some objects failed (the report lists them); with --ids also: an id failed or was
      found in no region
   2  bad configuration or usage
-  3  the run could not proceed (CSS auth rejected, bucket unreachable, catalog unreadable,
-     Object Lock asked for on a bucket without it)
-  130 interrupted (SIGINT/SIGTERM): work in flight was aborted, nothing half-written remains";
+  3  the run could not proceed (CSS auth rejected, no AWS credentials, bucket unreachable,
+     catalog unreadable, Object Lock asked for on a bucket without it)
+  130 interrupted (SIGINT/SIGTERM, start-up included; exits within SHUTDOWN_GRACE): work in
+     flight was aborted, nothing half-written remains (the report's aborts_unconfirmed says
+     otherwise when an abort could not be confirmed)";
 
 #[derive(Debug, Parser)]
 #[command(name = "css-sync", version, about, after_help = EXIT_CODES)]
@@ -274,6 +279,33 @@ pub struct TuningArgs {
     /// and its retries), never a body that keeps flowing.
     #[arg(long, env = "CSS_CALL_DEADLINE", default_value_t = default_duration(defaults::CALL_DEADLINE))]
     pub call_deadline: String,
+    #[command(flatten)]
+    pub time: TimeArgs,
+}
+
+/// Issue 11 (bounds): every S3 request's time limits and the shutdown grace.
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// S3: most time to open a TCP (and TLS) connection.
+    #[arg(long, env = "S3_CONNECT_TIMEOUT", default_value_t = default_duration(defaults::S3_CONNECT_TIMEOUT))]
+    pub s3_connect_timeout: String,
+    /// S3: most time from a request's start to its answer's first byte, the request body
+    /// included: an UploadPart of S3_PART_SIZE must fit (16MiB in 60s needs ≥ 280 KB/s; raise
+    /// it for slower links). The start-up HeadBucket gets S3_CONNECT_TIMEOUT + this, once.
+    #[arg(long, env = "S3_READ_TIMEOUT", default_value_t = default_duration(defaults::S3_READ_TIMEOUT))]
+    pub s3_read_timeout: String,
+    /// S3: most time of one attempt of a request, both bodies included. At least
+    /// S3_READ_TIMEOUT.
+    #[arg(long, env = "S3_ATTEMPT_TIMEOUT", default_value_t = default_duration(defaults::S3_ATTEMPT_TIMEOUT))]
+    pub s3_attempt_timeout: String,
+    /// S3: most time of one request, its retries included. At least S3_ATTEMPT_TIMEOUT.
+    #[arg(long, env = "S3_CALL_DEADLINE", default_value_t = default_duration(defaults::S3_CALL_DEADLINE))]
+    pub s3_call_deadline: String,
+    /// After SIGTERM/SIGINT the process exits within this: half of it waits for multipart
+    /// aborts, a quarter for the metadata index, then the report, an eighth for the webhook.
+    /// Keep the chart's terminationGracePeriodSeconds above it.
+    #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = default_duration(defaults::SHUTDOWN_GRACE))]
+    pub shutdown_grace: String,
 }
 
 #[derive(Debug, Args)]

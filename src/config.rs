@@ -87,6 +87,8 @@ pub struct Settings {
     pub index: crate::index::IndexSettings,
     /// `CSS_SYNC_WEBHOOK_URL`: may carry credentials, so it never prints itself.
     pub webhook_url: Option<Secret>,
+    /// `SHUTDOWN_GRACE`: signal → exit, at most.
+    pub shutdown_grace: Duration,
 }
 
 impl Settings {
@@ -132,12 +134,29 @@ impl Settings {
             page_size,
         };
 
+        time::endpoint_urls(|name| std::env::var(name).ok())?;
         let bucket =
             a.s3.bucket
                 .clone()
                 .filter(|b| !b.trim().is_empty())
                 .ok_or(ConfigError::Missing { name: "S3_BUCKET" })?;
+        names::bucket(&bucket)?;
+        if let Some(class) = a.s3.storage_class.as_deref().filter(|s| !s.is_empty()) {
+            names::storage_class(class)?;
+        }
+        names::output_file("CSS_SYNC_REPORT", a.output.report.as_deref())?;
+        names::output_file("CSS_SYNC_METRICS_FILE", a.output.metrics_file.as_deref())?;
+        names::region("CSS_DISCOVERY_REGION", &a.css.discovery_region)?;
+        for r in clean_list(&a.selection.regions) {
+            names::region("CSS_REGIONS", &r)?;
+        }
         // Parsed once, here; the S3 layer renders keys with it and never re-parses.
+        if time::template_escapes(&a.s3.key_template) {
+            return Err(invalid(
+                "S3_KEY_TEMPLATE",
+                "a '.' or '..' segment or a leading '/' would leave S3_PREFIX",
+            ));
+        }
         let keys = KeyTemplate::parse(&a.s3.key_template)
             .map_err(|e| invalid("S3_KEY_TEMPLATE", e.to_string()))?
             .with_prefix(&a.s3.prefix)
@@ -169,6 +188,7 @@ impl Settings {
             part_size,
             part_concurrency: at_least_one("S3_PART_CONCURRENCY", t.part_concurrency)?,
             object_lock: parse_object_lock(&a.s3)?,
+            timeouts: time::s3_timeouts(&t.time)?,
             ..S3Settings::default()
         };
 
@@ -196,9 +216,19 @@ impl Settings {
             until,
             extra: a.selection.filter.clone().filter(|f| !f.trim().is_empty()),
         };
+        // The types alone first, so the message names the variable that is wrong.
+        let types_only = SearchFilter {
+            types: filter.types.clone(),
+            since: None,
+            until: None,
+            extra: None,
+        };
+        types_only
+            .to_fiql()
+            .map_err(|e| invalid("CSS_TYPES", e.to_string()))?;
         filter
             .to_fiql()
-            .map_err(|e| invalid("CSS_TYPES/CSS_FILTER", e.to_string()))?;
+            .map_err(|e| invalid("CSS_FILTER", e.to_string()))?;
 
         let batch_max_bytes =
             parse_bytes(&t.batch_max_bytes).map_err(|r| invalid("CSS_BATCH_MAX_BYTES", r))?;
@@ -238,6 +268,7 @@ impl Settings {
             metrics_listen: a.output.metrics_listen,
             index: index_settings(a)?,
             webhook_url: webhook_url(a.lake.webhook_url.as_deref())?,
+            shutdown_grace: time::shutdown_grace(&t.time)?,
         })
     }
 }
@@ -250,9 +281,19 @@ use read::{
 };
 pub use read::{parse_bytes, parse_duration, parse_instant};
 
+#[path = "config/names.rs"]
+pub mod names;
+
+#[path = "config/time.rs"]
+pub mod time;
+
 #[path = "config/purge.rs"]
 pub mod purge;
 
 #[cfg(test)]
 #[path = "config/tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "config/bounds_tests.rs"]
+mod bounds_tests;

@@ -44,6 +44,19 @@ pub const PART_SIZE: &str = "16MiB";
 pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
 pub const CHECKSUM: &str = "when-required";
 
+// Time bounds (issue 11: bounds)
+/// S3 TCP/TLS connect.
+pub const S3_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// S3 request start → first byte of the answer, the request body included: a 16 MiB part
+/// at ≥ 280 KB/s.
+pub const S3_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// One S3 attempt, both bodies included.
+pub const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(300);
+/// One S3 request with its retries (3 attempts of 5 minutes).
+pub const S3_CALL_DEADLINE: Duration = Duration::from_secs(900);
+/// SIGTERM → exit; the chart's terminationGracePeriodSeconds (30) stays above it.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
 pub const INDEX_FILE_MAX_ROWS: usize = crate::index::DEFAULT_FILE_MAX_ROWS;

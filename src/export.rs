@@ -26,6 +26,8 @@ const CHUNK: usize = 256 * 1024;
 pub struct Exporter {
     pub s3: S3Target,
     pub sidecar: bool,
+    /// Every commit is recorded here the moment S3 confirms it (an interrupt counts them).
+    pub commits: crate::commits::CommitLog,
 }
 
 /// The result of streaming one zip.
@@ -252,6 +254,7 @@ impl Exporter {
             .commit(proof)
             .await
             .map_err(|e| Rejection::new(Stage::S3, e))?;
+        self.commits.committed(region, rec, &committed);
         debug!(region, id = %rec.id, key, size, "object exported");
         Ok(committed)
     }

@@ -9,7 +9,20 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            let argv: Vec<String> = std::env::args().collect();
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let is_set = |name: &str| std::env::var_os(name).is_some();
+            eprint!(
+                "{}",
+                css_sync::cli::env_errors::render(&e, &cmd, &argv, is_set)
+            );
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::BAD_CONFIG));
+        }
+    };
     // The demo prints its own story; its logs stay at warnings unless RUST_LOG asks.
     let default_level = match cli.command {
         Command::Sync(_) | Command::Purge(_) => "info",
@@ -28,9 +41,11 @@ fn main() -> ExitCode {
         }
     };
     let code = runtime.block_on(async {
+        // Installed before anything connects: a signal during start-up is honoured too.
+        let shutdown = shutdown_on_signal();
         match cli.command {
-            Command::Sync(args) => sync(&args).await,
-            Command::Purge(args) => purge(&args).await,
+            Command::Sync(args) => sync(&args, shutdown).await,
+            Command::Purge(args) => purge(&args, shutdown).await,
             #[cfg(feature = "sim")]
             Command::Demo(args) => css_sync::demo::run(&args).await,
         }
@@ -38,7 +53,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn sync(args: &css_sync::cli::SyncArgs) -> u8 {
+async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8 {
     let settings = match Settings::from_args(args, chrono::Utc::now()) {
         Ok(s) => s,
         Err(e) => {
@@ -49,22 +64,34 @@ async fn sync(args: &css_sync::cli::SyncArgs) -> u8 {
     let metrics = match css_sync::metrics::install(settings.metrics_listen) {
         Ok(h) => Some(h),
         Err(e) => {
-            print_error("metrics exporter", &e);
+            print_error(
+                "invalid configuration: METRICS_LISTEN: cannot serve metrics",
+                &e,
+            );
             return exit::BAD_CONFIG;
         }
     };
     let report_path = settings.report_path.clone();
     let metrics_file = settings.metrics_file.clone();
     let webhook_url = settings.webhook_url.clone();
-    let shutdown = shutdown_on_signal();
+    let grace = settings.shutdown_grace;
+    exit_after_grace(shutdown.clone(), grace);
     match css_sync::pipeline::run(settings, shutdown).await {
         Ok(report) => {
             eprint!("{}", report.to_text());
             let code = finish(&report, report_path.as_deref(), metrics_file, metrics);
             if let Some(url) = &webhook_url {
-                // Logged by `notify`; the exit code stays the run's (README, "Webhook").
+                // Logged by `notify`; the exit code stays the run's (README, "Webhook"). After
+                // a signal it gets an eighth of the grace, no more (margin for the watchdog).
                 let summary = css_sync::webhook::Summary::of(&report, code);
-                let _ = css_sync::webhook::notify(url, &summary).await;
+                let notify = css_sync::webhook::notify(url, &summary);
+                if report.interrupted {
+                    if tokio::time::timeout(grace / 8, notify).await.is_err() {
+                        tracing::warn!("webhook not sent: shutdown grace ran out");
+                    }
+                } else {
+                    let _ = notify.await;
+                }
             }
             code
         }
@@ -95,7 +122,7 @@ fn finish(
     report.exit_code()
 }
 
-async fn purge(args: &css_sync::cli::PurgeArgs) -> u8 {
+async fn purge(args: &css_sync::cli::PurgeArgs, shutdown: CancellationToken) -> u8 {
     use css_sync::config::purge::PurgeSettings;
     let settings = match PurgeSettings::from_args(args, chrono::Utc::now()) {
         Ok(s) => s,
@@ -105,7 +132,7 @@ async fn purge(args: &css_sync::cli::PurgeArgs) -> u8 {
         }
     };
     let report_path = settings.report_path.clone();
-    let shutdown = shutdown_on_signal();
+    exit_after_grace(shutdown.clone(), css_sync::defaults::SHUTDOWN_GRACE);
     match css_sync::purge::run(settings, shutdown).await {
         Ok(report) => {
             eprint!("{}", report.to_text());
@@ -152,6 +179,22 @@ fn shutdown_on_signal() -> CancellationToken {
         t.cancel();
     });
     token
+}
+
+/// The bound on shutdown: `grace` after the signal the process ends with exit 130 whatever
+/// is still running, saying that what was in flight is unconfirmed. The run itself finishes
+/// well inside it (aborts get half the grace, the index a quarter).
+fn exit_after_grace(shutdown: CancellationToken, grace: std::time::Duration) {
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        tokio::time::sleep(grace).await;
+        eprintln!(
+            "error: SHUTDOWN_GRACE ({}) ran out: exiting now; whatever was still in flight \
+             (aborts of uploads, the index, the report, the webhook) is NOT confirmed",
+            humantime::format_duration(grace)
+        );
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
 }
 
 fn print_error(what: &str, e: &dyn std::error::Error) {

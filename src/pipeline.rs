@@ -52,6 +52,7 @@ struct Ctx {
 impl Ctx {
     /// The one place an object counts as exported: the tally and the index row.
     async fn exported(&self, region: &str, rec: &ObjectRecord, committed: &Committed) {
+        self.exporter.commits.counted(region, &rec.id);
         self.tally.exported(region, rec);
         if let Some(index) = &self.index {
             index.record(region, rec, committed).await;
@@ -60,10 +61,20 @@ impl Ctx {
 }
 
 /// Runs a sync to the end (or until `shutdown`), returning the report.
+/// A signal during start-up (credentials, `HeadBucket`) ends the run at once, interrupted.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, PipelineError> {
     let run_id = started();
-    let s3 = S3Target::connect(settings.s3.clone()).await?;
+    let s3 = tokio::select! {
+        s3 = S3Target::connect(settings.s3.clone()) => s3?,
+        _ = shutdown.cancelled() => return Ok(interrupted_at_start(run_id, "connecting to S3")),
+    };
     run_as(settings, s3, shutdown, run_id).await
+}
+
+/// The report of a run stopped by a signal before any object was found.
+fn interrupted_at_start(run_id: RunId, phase: &str) -> Report {
+    warn!(phase, "interrupted during start-up: nothing was written");
+    Tally::new(run_id).finish(vec![], vec![], true)
 }
 
 /// [`run`] with an S3 target built by the caller (the demo's embedded server).
@@ -90,7 +101,12 @@ async fn run_as(
 ) -> Result<Report, PipelineError> {
     let css = CssClient::new(settings.css.clone())?;
     let regions = if settings.run.regions.is_empty() {
-        css.regions_via(&settings.run.discovery_region).await?
+        tokio::select! {
+            r = css.regions_via(&settings.run.discovery_region) => r?,
+            _ = shutdown.cancelled() => {
+                return Ok(interrupted_at_start(run_id, "discovering regions"));
+            }
+        }
     } else {
         settings.run.regions.clone()
     };
@@ -100,6 +116,7 @@ async fn run_as(
         exporter: Exporter {
             s3: s3.clone(),
             sidecar: settings.s3.sidecar,
+            commits: Default::default(),
         },
         tally: match &settings.run.ids {
             Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
@@ -156,13 +173,32 @@ async fn run_as(
         errors = all => (errors, false),
         _ = shutdown.cancelled() => (vec![], true),
     };
-    // Uploads dropped mid-way (interrupt) abort in the background: let them finish.
-    s3.wait_for_aborts().await;
+    // Objects S3 confirmed before the interrupt cut their zip off count as exported.
+    for (region, rec, committed) in ctx.exporter.commits.drain() {
+        ctx.exported(&region, &rec, &committed).await;
+    }
+    // Uploads dropped mid-way (interrupt) abort in the background: let them finish, within
+    // the shutdown grace's share ([`crate::defaults::SHUTDOWN_GRACE`]).
+    let grace = ctx.settings.shutdown_grace;
+    let aborts_unconfirmed = s3.wait_for_aborts_within(abort_share(grace)).await;
     for e in &errors {
         error!(error = %e, "region incomplete");
     }
-    // Rows only for objects committed and counted, whatever the end (an interrupt included).
+    // Rows only for objects committed and counted, whatever the end (an interrupt included);
+    // after a signal, bounded by the rest of the grace.
     let index = match &ctx.index {
+        Some(index) if interrupted => {
+            match tokio::time::timeout(index_share(grace), index.finish()).await {
+                Ok((summary, index_errors)) => {
+                    errors.extend(index_errors);
+                    Some(summary)
+                }
+                Err(_) => {
+                    errors.push("metadata index not written: shutdown grace ran out".into());
+                    None
+                }
+            }
+        }
         Some(index) => {
             let (summary, index_errors) = index.finish().await;
             errors.extend(index_errors);
@@ -172,7 +208,19 @@ async fn run_as(
     };
     let mut report = ctx.tally.finish(regions, errors, interrupted);
     report.index = index;
+    report.aborts_unconfirmed = aborts_unconfirmed as u64;
     Ok(report)
+}
+
+/// Of the shutdown grace: the wait for multipart aborts (half) …
+fn abort_share(grace: std::time::Duration) -> std::time::Duration {
+    grace / 2
+}
+
+/// … and the metadata index of an interrupted run (a quarter); the last quarter is margin
+/// for the report before the process watchdog (`main`) ends the process.
+fn index_share(grace: std::time::Duration) -> std::time::Duration {
+    grace / 4
 }
 
 /// Where a region's records come from.
@@ -251,23 +299,39 @@ async fn find_work(
         })
         .try_buffered(run.check_concurrency));
     let mut found = 0u64;
-    while let Some(rec) = needed.try_next().await? {
+    // A catalog error ends the listing, never the objects already listed: the checks in
+    // flight still settle and every batch (the partial one too) is still sent on.
+    let mut failure = None;
+    while let Some(next) = needed.next().await {
+        let rec = match next {
+            Ok(rec) => rec,
+            Err(e) => {
+                warn!(region, found, error = %error_chain(&e), "catalog failed part-way; exporting what was listed");
+                failure.get_or_insert(e);
+                continue;
+            }
+        };
         found += 1;
         if let Some(rec) = rec {
             for work in batcher.push(rec) {
                 if tx.send(work).await.is_err() {
-                    return Ok(());
+                    return failure.map_or(Ok(()), Err);
                 }
             }
         }
     }
     for work in batcher.finish() {
         if tx.send(work).await.is_err() {
-            return Ok(());
+            break;
         }
     }
-    info!(region, objects = found, "catalog read");
-    Ok(())
+    match failure {
+        None => {
+            info!(region, objects = found, "catalog read");
+            Ok(())
+        }
+        Some(e) => Err(e),
+    }
 }
 
 /// Counts the record and settles it if nothing needs doing; `Some` if it must be exported.

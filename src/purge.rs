@@ -41,8 +41,26 @@ pub async fn run(
     settings: PurgeSettings,
     shutdown: CancellationToken,
 ) -> Result<PurgeReport, PipelineError> {
-    let s3 = S3Target::connect(settings.sync.s3.clone()).await?;
+    let s3 = tokio::select! {
+        s3 = S3Target::connect(settings.sync.s3.clone()) => s3?,
+        _ = shutdown.cancelled() => return Ok(interrupted_at_start(&settings)),
+    };
     run_with(settings, s3, shutdown).await
+}
+
+/// The report of a purge stopped by a signal during start-up: nothing was deleted.
+fn interrupted_at_start(settings: &PurgeSettings) -> PurgeReport {
+    warn!("interrupted during start-up: nothing was deleted");
+    let mut report = PurgeReport::new(
+        settings.confirm,
+        Utc::now(),
+        settings.min_age,
+        settings.max,
+        vec![],
+    );
+    report.interrupted = true;
+    report.finish();
+    report
 }
 
 /// [`run`] with an S3 target built by the caller.
@@ -54,7 +72,10 @@ pub async fn run_with(
     let css = CssClient::new(settings.sync.css.clone())?;
     let run = &settings.sync.run;
     let regions = if run.regions.is_empty() {
-        css.regions_via(&run.discovery_region).await?
+        tokio::select! {
+            r = css.regions_via(&run.discovery_region) => r?,
+            _ = shutdown.cancelled() => return Ok(interrupted_at_start(&settings)),
+        }
     } else {
         run.regions.clone()
     };

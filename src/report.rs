@@ -208,9 +208,13 @@ impl Tally {
                 }
             })
             .collect();
-        let unaccounted = totals
-            .found
-            .saturating_sub(totals.already_present + totals.exported + totals.failed);
+        let balance = crate::books::Balance::of(
+            totals.found,
+            totals.already_present,
+            totals.exported,
+            totals.failed,
+            interrupted,
+        );
         let duration = self.started.elapsed();
         metrics::gauge!(m::RUN_SECONDS).set(duration.as_secs_f64());
         let mut failed = inner.failed.clone();
@@ -224,7 +228,9 @@ impl Tally {
             totals,
             groups,
             failed,
-            unaccounted,
+            unaccounted: balance.unaccounted(),
+            unsettled: balance.unsettled(),
+            aborts_unconfirmed: 0,
             errors: fatal,
             interrupted,
             index: None,
@@ -257,6 +263,12 @@ pub struct Report {
     /// Objects found but neither exported, present nor failed: a bookkeeping bug; non-zero
     /// makes the run fail rather than pass silently.
     pub unaccounted: u64,
+    /// Interrupted runs only: objects found that the signal cut off before they were
+    /// exported or failed (nothing of them is left half-written; the next run exports them).
+    pub unsettled: u64,
+    /// Interrupted runs: multipart aborts not confirmed within the shutdown grace (such an
+    /// upload may stay open until a lifecycle rule or `S3_ABORT_UPLOADS_OLDER_THAN` clears it).
+    pub aborts_unconfirmed: u64,
     /// Errors that stopped a region or the run (catalog unreadable, auth rejected …).
     pub errors: Vec<String>,
     pub interrupted: bool,
@@ -325,76 +337,27 @@ impl Report {
             let _ = writeln!(s, "error: {e}");
         }
         if self.interrupted {
-            let _ = writeln!(s, "interrupted: work in flight was aborted");
+            let _ = writeln!(
+                s,
+                "interrupted: {} objects not settled (the next run picks them up)",
+                self.unsettled
+            );
+            match self.aborts_unconfirmed {
+                0 => {
+                    let _ = writeln!(s, "interrupted: work in flight was aborted");
+                }
+                n => {
+                    let _ = writeln!(
+                        s,
+                        "interrupted: {n} multipart aborts NOT confirmed; those uploads may remain open"
+                    );
+                }
+            }
         }
         s
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(id: &str, ty: &str, bytes: u64) -> ObjectRecord {
-        serde_json::from_value(serde_json::json!({
-            "id": id, "type": ty, "objectName": format!("{id}.mp3"),
-            "storedBytes": bytes, "createdTime": "2026-11-01T00:00:00"
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn counts_group_and_exit_codes() {
-        let t = Tally::default();
-        let (a, b, c) = (
-            rec("a", "voicemail", 10),
-            rec("b", "voicemail", 20),
-            rec("c", "callrecording", 5),
-        );
-        for r in [&a, &b, &c] {
-            t.found("uk", r);
-        }
-        t.exported("uk", &a);
-        t.present("uk", &b);
-        let r = t.finish(vec!["uk".into()], vec![], false);
-        assert_eq!(r.totals.found, 3);
-        assert_eq!(r.totals.bytes_exported, 10);
-        assert_eq!(r.unaccounted, 1, "c was never settled");
-        assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
-
-        let mismatch = crate::verify::Mismatch::Md5 {
-            got: "aa".into(),
-            want: "bb".into(),
-        };
-        t.failed("uk", &c, &Rejection::new(Stage::Verify, mismatch), 2);
-        let r = t.finish(vec!["uk".into()], vec![], false);
-        assert_eq!((r.unaccounted, r.totals.failed), (0, 1));
-        assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
-        assert!(r.to_text().contains(
-            "FAILED uk c \"c.mp3\" at verify: md5 aa differs from catalog bb (after 2 attempts)"
-        ));
-        let json = serde_json::to_value(&r).unwrap();
-        assert_eq!(json["groups"][1]["type"], "voicemail");
-        assert_eq!(json["groups"][1]["exported"], 1);
-    }
-
-    #[test]
-    fn clean_run_is_zero_and_fatal_is_three() {
-        let t = Tally::default();
-        let a = rec("a", "voicemail", 1);
-        t.found("us-east", &a);
-        t.present("us-east", &a);
-        assert_eq!(t.finish(vec![], vec![], false).exit_code(), exit::OK);
-        assert_eq!(
-            t.finish(vec![], vec![], true).exit_code(),
-            exit::INTERRUPTED
-        );
-        let empty = Tally::default();
-        assert_eq!(
-            empty
-                .finish(vec![], vec!["auth rejected".into()], false)
-                .exit_code(),
-            exit::FATAL
-        );
-    }
-}
+#[path = "report_tests.rs"]
+mod tests;

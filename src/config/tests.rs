@@ -12,7 +12,7 @@ fn now() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
+pub(super) fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
     let mut argv = vec![
         "css-sync",
         "sync",
@@ -21,7 +21,7 @@ fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
         "--client-secret",
         "s3cr3t",
         "--bucket",
-        "b",
+        "lake",
     ];
     argv.extend_from_slice(extra);
     let cli = Cli::try_parse_from(argv).expect("args parse");
@@ -133,7 +133,7 @@ fn secret_file_is_read_and_trimmed() {
         "--client-secret-file",
         path.to_str().unwrap(),
         "--bucket",
-        "b",
+        "lake",
     ])
     .unwrap();
     let Command::Sync(a) = cli.command else {
@@ -208,7 +208,7 @@ fn empty_credentials_are_refused_here_not_by_the_client() {
         "--client-secret",
         "",
         "--bucket",
-        "b",
+        "lake",
     ])
     .unwrap();
     let Command::Sync(a) = cli.command else {
@@ -224,7 +224,7 @@ fn empty_credentials_are_refused_here_not_by_the_client() {
         "--client-secret",
         "s",
         "--bucket",
-        "b",
+        "lake",
     ])
     .unwrap();
     let Command::Sync(a) = cli.command else {

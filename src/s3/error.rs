@@ -30,6 +30,12 @@ pub enum S3Error {
         operation: &'static str,
         bucket: String,
     },
+    #[error(
+        "no AWS credentials: {detail} (the default chain: AWS_ACCESS_KEY_ID + \
+         AWS_SECRET_ACCESS_KEY, AWS_PROFILE / ~/.aws, web identity AWS_WEB_IDENTITY_TOKEN_FILE + \
+         AWS_ROLE_ARN, ECS or EC2 instance metadata)"
+    )]
+    NoCredentials { detail: String },
     #[error("S3 endpoint {host} unreachable during {operation}: {detail}")]
     Unreachable {
         operation: &'static str,
@@ -84,6 +90,7 @@ impl S3Error {
             S3Error::NoSuchBucket { .. } => "no_such_bucket",
             S3Error::ObjectLockNotEnabled { .. } => "object_lock_not_enabled",
             S3Error::AccessDenied { .. } => "access_denied",
+            S3Error::NoCredentials { .. } => "no_credentials",
             S3Error::Unreachable { .. } => "unreachable",
             S3Error::BadDigest { .. } => "bad_digest",
             S3Error::Request { .. } => "request",

@@ -88,6 +88,33 @@ pub struct S3Settings {
     pub sign_payload: bool,
     /// Object Lock retention and legal hold on every object and sidecar (default: none).
     pub object_lock: ObjectLock,
+    /// Connect, first-byte, attempt and call limits of every request.
+    pub timeouts: S3Timeouts,
+}
+
+/// Time limits of every S3 request (`S3_CONNECT_TIMEOUT`, `S3_READ_TIMEOUT`,
+/// `S3_ATTEMPT_TIMEOUT`, `S3_CALL_DEADLINE`), applied to the SDK's `TimeoutConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct S3Timeouts {
+    pub connect: std::time::Duration,
+    /// Request sent → first byte of the answer.
+    pub read: std::time::Duration,
+    /// One attempt, body upload included.
+    pub attempt: std::time::Duration,
+    /// One request, its retries included.
+    pub call: std::time::Duration,
+}
+
+impl Default for S3Timeouts {
+    fn default() -> Self {
+        use crate::defaults as d;
+        S3Timeouts {
+            connect: d::S3_CONNECT_TIMEOUT,
+            read: d::S3_READ_TIMEOUT,
+            attempt: d::S3_ATTEMPT_TIMEOUT,
+            call: d::S3_CALL_DEADLINE,
+        }
+    }
 }
 
 impl Default for S3Settings {
@@ -105,6 +132,7 @@ impl Default for S3Settings {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             sign_payload: false,
             object_lock: ObjectLock::default(),
+            timeouts: S3Timeouts::default(),
         }
     }
 }
@@ -128,6 +156,37 @@ impl std::fmt::Debug for S3Target {
     }
 }
 
+/// The SDK's timeouts for [`S3Timeouts`].
+fn timeout_config(t: &S3Timeouts) -> aws_sdk_s3::config::timeout::TimeoutConfig {
+    aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(t.connect)
+        .read_timeout(t.read)
+        .operation_attempt_timeout(t.attempt)
+        .operation_timeout(t.call)
+        .build()
+}
+
+/// The credential chain yields credentials (within `bound`), or the run stops saying so: a
+/// request without them would otherwise fail as "endpoint unreachable".
+async fn credentials(
+    sdk: &aws_config::SdkConfig,
+    bound: std::time::Duration,
+) -> Result<(), S3Error> {
+    use aws_sdk_s3::config::ProvideCredentials;
+    let missing = |detail: String| S3Error::NoCredentials { detail };
+    let Some(provider) = sdk.credentials_provider() else {
+        return Err(missing("no credentials provider configured".into()));
+    };
+    match tokio::time::timeout(bound, provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(missing(crate::failure::error_chain(&e))),
+        Err(_) => Err(missing(format!(
+            "the chain gave no answer within {}",
+            humantime::format_duration(bound)
+        ))),
+    }
+}
+
 /// How long an exiting run waits for the aborts of dropped uploads.
 const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -147,8 +206,26 @@ impl S3Target {
                 sdk.region().map(|r| r.as_ref()).unwrap_or("no region")
             ),
         };
-        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
-        target.healthcheck().await?;
+        // The start-up checks get one attempt's worth of time, not the call deadline: a
+        // silent endpoint fails here within S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT.
+        let bound = settings.timeouts.connect + settings.timeouts.read;
+        credentials(&sdk, bound).await?;
+        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host.clone());
+        match tokio::time::timeout(bound, target.healthcheck()).await {
+            Ok(checked) => checked?,
+            Err(_) => {
+                let e = S3Error::Unreachable {
+                    operation: "HeadBucket",
+                    host,
+                    detail: format!(
+                        "no answer within {} (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT)",
+                        humantime::format_duration(bound)
+                    ),
+                };
+                error::record("HeadBucket", &e);
+                return Err(e);
+            }
+        }
         target.check_object_lock().await?;
         Ok(target)
     }
@@ -180,6 +257,7 @@ impl S3Target {
                 aws_sdk_s3::config::retry::RetryConfig::standard()
                     .with_max_attempts(settings.max_attempts),
             )
+            .timeout_config(timeout_config(&settings.timeouts))
             .build();
         let ctx = ErrorContext {
             bucket: settings.bucket.clone(),
@@ -224,16 +302,25 @@ impl S3Target {
     /// Waits (up to `ABORT_GRACE`) for the aborts of uploads that were dropped uncommitted,
     /// so an interrupted run leaves no multipart upload behind.
     pub async fn wait_for_aborts(&self) {
+        self.wait_for_aborts_within(ABORT_GRACE).await;
+    }
+
+    /// [`S3Target::wait_for_aborts`] within `grace`; returns how many aborts could not be
+    /// confirmed in time (0: no multipart upload of this run is left open).
+    pub async fn wait_for_aborts_within(&self, grace: std::time::Duration) -> usize {
         self.aborts.close();
-        if tokio::time::timeout(ABORT_GRACE, self.aborts.wait())
+        if tokio::time::timeout(grace, self.aborts.wait())
             .await
             .is_err()
         {
+            let pending = self.aborts.len();
             tracing::warn!(
-                pending = self.aborts.len(),
+                pending,
                 "multipart aborts still pending at exit; a bucket lifecycle rule must clean them"
             );
+            return pending;
         }
+        0
     }
 
     /// The settings this target was built with.

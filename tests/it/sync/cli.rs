@@ -44,7 +44,7 @@ fn bad_configuration_exits_2_naming_the_variable() {
         "{text}"
     );
     let (code, text) = css_sync(
-        &[&base[..], &["--bucket", "b", "--since", "last tuesday"]].concat(),
+        &[&base[..], &["--bucket", "lake", "--since", "last tuesday"]].concat(),
         &[],
     );
     assert_eq!((code, text.contains("CSS_SINCE")), (2, true), "{text}");

@@ -314,7 +314,7 @@ async fn refused_combinations_and_bad_lists_exit_2_naming_the_variable() {
                 "--client-secret",
                 "y",
                 "--bucket",
-                "b",
+                "lake",
             ])
             .args(args)
             .env_remove("CSS_TYPES")

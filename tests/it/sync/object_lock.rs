@@ -186,7 +186,7 @@ fn half_a_retention_is_a_configuration_error() {
             "--client-secret",
             "y",
             "--bucket",
-            "b",
+            "lake",
         ])
         .args(["--object-lock-mode", "COMPLIANCE"])
         .output()
