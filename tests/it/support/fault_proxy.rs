@@ -42,11 +42,7 @@ pub enum Op {
 /// Pure: which S3 operation `method target` is.
 pub fn classify(method: &str, target: &str) -> Op {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let has = |name: &str| {
-        query
-            .split('&')
-            .any(|p| p.split('=').next() == Some(name))
-    };
+    let has = |name: &str| query.split('&').any(|p| p.split('=').next() == Some(name));
     let segments: Vec<&str> = path.trim_start_matches('/').splitn(2, '/').collect();
     let bucket_only = segments.len() == 1 || segments[1].is_empty();
     match (method, segments[0].is_empty(), bucket_only) {
@@ -134,6 +130,21 @@ pub struct Entry {
     /// The status the client got (the server's or the injected one); `None` if none.
     pub status: Option<u16>,
     pub fault: Option<&'static str>,
+}
+
+impl Entry {
+    /// `METHOD path?query → status [fault]`, for failure messages.
+    pub fn line(&self) -> String {
+        format!(
+            "{} {}{}{} → {} {}",
+            self.method,
+            self.path,
+            if self.query.is_empty() { "" } else { "?" },
+            self.query,
+            self.status.map_or("-".to_string(), |s| s.to_string()),
+            self.fault.unwrap_or("")
+        )
+    }
 }
 
 struct Shared {
@@ -238,7 +249,17 @@ async fn serve(client: TcpStream, shared: Arc<Shared>) {
         };
         let op = classify(&head.first, &head.second);
         let fault = shared.pick(op);
-        match one(&mut reader, &mut write, &mut upstream, &head, op, fault, &shared).await {
+        match one(
+            &mut reader,
+            &mut write,
+            &mut upstream,
+            &head,
+            op,
+            fault,
+            &shared,
+        )
+        .await
+        {
             Ok(Next::Keep) => {}
             Ok(Next::Close) => return,
             Ok(Next::Reset) | Err(_) => {
@@ -322,9 +343,24 @@ async fn one(
         write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
     }
     let canned_answer = match fault {
-        Some(Fault::SlowDown503) => Some((503, "Slow Down", "application/xml", s3_error("SlowDown", "Please reduce your request rate."))),
-        Some(Fault::Internal500) => Some((500, "Internal Server Error", "application/xml", s3_error("InternalError", INTERNAL))),
-        Some(Fault::ErrorIn200) => Some((200, "OK", "application/xml", s3_error("InternalError", INTERNAL))),
+        Some(Fault::SlowDown503) => Some((
+            503,
+            "Slow Down",
+            "application/xml",
+            s3_error("SlowDown", "Please reduce your request rate."),
+        )),
+        Some(Fault::Internal500) => Some((
+            500,
+            "Internal Server Error",
+            "application/xml",
+            s3_error("InternalError", INTERNAL),
+        )),
+        Some(Fault::ErrorIn200) => Some((
+            200,
+            "OK",
+            "application/xml",
+            s3_error("InternalError", INTERNAL),
+        )),
         Some(Fault::Html200) => Some((200, "OK", "text/html; charset=utf-8", HTML.to_string())),
         _ => None,
     };

@@ -193,8 +193,8 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 let line = self.line().await?;
                 let text = String::from_utf8_lossy(&line);
                 let size_hex = text.trim().split(';').next().unwrap_or("").trim();
-                let size = u64::from_str_radix(size_hex, 16)
-                    .map_err(|_| invalid("bad chunk size"))?;
+                let size =
+                    u64::from_str_radix(size_hex, 16).map_err(|_| invalid("bad chunk size"))?;
                 out.write_all(&line).await?;
                 if size == 0 {
                     // Trailers, up to the empty line.

@@ -7,3 +7,4 @@ pub mod fault_proxy;
 pub mod http1;
 pub mod procs;
 pub mod s3;
+pub mod seaweed;
