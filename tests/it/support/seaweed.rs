@@ -73,6 +73,9 @@ pub fn spawn(dir: &Path, access_key: &str, secret_key: &str) -> (Child, u16) {
         .arg(format!("-s3.port.grpc={}", s3 + 10_000))
         .arg(format!("-s3.config={}", config.display()))
         .arg("-metricsPort=0")
+        // Listeners with fixed default ports (8181, 9101, 8111): off, or two tests collide.
+        .args(["-s3.port.iceberg=0", "-s3.port.lance=0", "-iam=false"])
+        .args(["-webdav=false", "-sftp=false"])
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log))
         .spawn()

@@ -59,17 +59,24 @@ async fn fault_sigkill_at_seeded_points_then_a_clean_rerun() {
     let (sim, expected, dir) = sim(&["--bandwidth", "3MB"]).await;
     let s3 = s3(S3Kind::Moto).await;
     let mut rng = StdRng::seed_from_u64(31);
+    let mut left_open = Vec::new();
     for i in 0..3 {
         let mut child = spawn(&sim, &s3, &s3.endpoint, dir.path());
         if i == 0 {
             until_upload_open(&s3).await;
-            tokio::time::sleep(Duration::from_millis(rng.gen_range(0..800))).await;
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(0..200))).await;
         } else {
             tokio::time::sleep(Duration::from_millis(rng.gen_range(300..4000))).await;
         }
         signal(&child, "-KILL");
         let _ = child.wait().await;
+        left_open.push(s3.open_multipart_uploads(BUCKET).await);
     }
+    eprintln!("uploads open after each SIGKILL: {left_open:?}");
+    assert!(
+        left_open.iter().any(|n| *n > 0),
+        "a kill lands mid-multipart"
+    );
     let killed = SyncRun {
         code: 137,
         report: serde_json::Value::Null,
@@ -86,6 +93,7 @@ async fn fault_sigkill_at_seeded_points_then_a_clean_rerun() {
     .await;
     // Older than S3_ABORT_UPLOADS_OLDER_THAN by the time the clean run starts.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    eprintln!("before the clean run: {row:?}");
     let again = clean_rerun(&sim, &s3, &s3.endpoint, &[ABORT_OLDER]).await;
     row.after_rerun(&s3, &expected, &[]).await;
     row.exit = again.code;
