@@ -224,6 +224,17 @@ impl Row {
     }
 }
 
+/// Sidecars in the bucket whose object is not there.
+pub async fn sidecars_without_object(s3: &S3Server) -> Vec<String> {
+    let stored = read_back(&s3.client(), BUCKET).await;
+    stored
+        .keys()
+        .filter_map(|k| k.strip_suffix(".metadata.json"))
+        .filter(|object| !stored.contains_key(*object))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The report tells the truth: found = present + exported + failed, every failure has a
 /// stage and a reason, and it claims no more objects than landed intact.
 pub fn assert_truthful(run: &SyncRun, landed_intact: usize) {

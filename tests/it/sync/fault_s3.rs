@@ -163,6 +163,64 @@ async fn fault_200_with_error_body_moto() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn fault_complete_multipart_failing_for_good_moto() {
+    let rules = vec![Rule::new(
+        Fault::Internal500,
+        1.0,
+        &[Op::CompleteMultipartUpload],
+    )];
+    let (sim, expected, _dir) = sim(&[]).await;
+    let s3 = s3(S3Kind::Moto).await;
+    let proxy = FaultProxy::start(&s3.endpoint, 22, rules).await;
+    let faulted = run(&sim, &s3, &proxy.url, &["--object-attempts", "2"]).await;
+    let sidecars_alone = super::fault_kit::sidecars_without_object(&s3).await;
+    let mut row = Row::measure(
+        "CompleteMultipartUpload 500 for good (moto)",
+        &s3,
+        &expected,
+        &proxy.log(),
+        &faulted,
+    )
+    .await;
+    proxy.set_rules(vec![]);
+    let rerun = clean_rerun(&sim, &s3, &proxy.url, &[]).await;
+    row.after_rerun(&s3, &expected, &proxy.log()).await;
+    row.record();
+    assert_eq!(
+        sidecars_alone,
+        Vec::<String>::new(),
+        "never a sidecar without its object"
+    );
+    assert_eq!(
+        row.landed_intact, 8,
+        "the 8 small objects land, the 2 multipart ones cannot"
+    );
+    assert_truthful(&faulted, row.landed_intact);
+    assert_eq!(faulted.total("failed"), 2);
+    assert_exit_matches_report(&faulted);
+    assert_clean(&s3, &expected, &rerun).await;
+    assert_eq!(row.orphan_uploads, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fault_silence_mid_run_is_bounded_moto() {
+    // Start-up and HEADs answer; 30% of part uploads and puts are never answered.
+    let rules = vec![Rule::new(Fault::Silence, 0.3, BODY_OPS)];
+    let p = proxied(
+        "silence on 30% of uploads mid-run (moto)",
+        S3Kind::Moto,
+        23,
+        rules,
+    )
+    .await;
+    assert_ne!(
+        p.faulted.code, -1,
+        "a run with silent requests ends within {RUN_LIMIT:?}"
+    );
+    assert_survived(&p, "silence").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn fault_latency_seaweedfs() {
     let rules = vec![Rule::new(
         Fault::Latency(Duration::from_millis(150)),
