@@ -4,6 +4,7 @@
 //! Every process is killed (and the proxy stopped) when its handle drops.
 
 pub mod fault_proxy;
+pub mod fault_rules;
 pub mod http1;
 pub mod procs;
 pub mod s3;
