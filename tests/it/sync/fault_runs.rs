@@ -58,10 +58,12 @@ async fn fault_sigkill_at_seeded_points_then_a_clean_rerun() {
     // 3 MB/s from css-sim: a run takes ~6 s, so the kills land mid-run.
     let (sim, expected, dir) = sim(&["--bandwidth", "3MB"]).await;
     let s3 = s3(S3Kind::Moto).await;
+    // A proxy without rules: only its request log (writes per key).
+    let proxy = FaultProxy::start(&s3.endpoint, 30, vec![]).await;
     let mut rng = StdRng::seed_from_u64(31);
     let mut left_open = Vec::new();
     for i in 0..3 {
-        let mut child = spawn(&sim, &s3, &s3.endpoint, dir.path());
+        let mut child = spawn(&sim, &s3, &proxy.url, dir.path());
         if i == 0 {
             until_upload_open(&s3).await;
             tokio::time::sleep(Duration::from_millis(rng.gen_range(0..200))).await;
@@ -87,15 +89,15 @@ async fn fault_sigkill_at_seeded_points_then_a_clean_rerun() {
         "SIGKILL ×3 at seeded points, then a clean run (moto)",
         &s3,
         &expected,
-        &[],
+        &proxy.log(),
         &killed,
     )
     .await;
     // Older than S3_ABORT_UPLOADS_OLDER_THAN by the time the clean run starts.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     eprintln!("before the clean run: {row:?}");
-    let again = clean_rerun(&sim, &s3, &s3.endpoint, &[ABORT_OLDER]).await;
-    row.after_rerun(&s3, &expected, &[]).await;
+    let again = clean_rerun(&sim, &s3, &proxy.url, &[ABORT_OLDER]).await;
+    row.after_rerun(&s3, &expected, &proxy.log()).await;
     row.exit = again.code;
     row.record();
     assert_eq!(row.corrupt_but_verified, 0);
@@ -110,8 +112,9 @@ async fn fault_sigkill_at_seeded_points_then_a_clean_rerun() {
 async fn fault_sigterm_at_a_seeded_point_leaves_nothing_half_written() {
     let (sim, expected, dir) = sim(&["--bandwidth", "3MB"]).await;
     let s3 = s3(S3Kind::Moto).await;
+    let proxy = FaultProxy::start(&s3.endpoint, 30, vec![]).await;
     let mut rng = StdRng::seed_from_u64(32);
-    let mut child = spawn(&sim, &s3, &s3.endpoint, dir.path());
+    let mut child = spawn(&sim, &s3, &proxy.url, dir.path());
     until_upload_open(&s3).await;
     tokio::time::sleep(Duration::from_millis(rng.gen_range(0..1500))).await;
     signal(&child, "-TERM");
@@ -137,7 +140,7 @@ async fn fault_sigterm_at_a_seeded_point_leaves_nothing_half_written() {
         "SIGTERM mid-multipart at a seeded point (moto)",
         &s3,
         &expected,
-        &[],
+        &proxy.log(),
         &stopped,
     )
     .await;
