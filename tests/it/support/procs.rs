@@ -109,6 +109,14 @@ pub fn sync_command(sim: &Proc, s3: &super::s3::S3Server, bucket: &str) -> tokio
     command("sync", sim, s3, bucket)
 }
 
+/// The css-sync binary under test: `$CSS_SYNC_BIN` (e.g. an older build, to measure it), or
+/// else the one cargo built for these tests.
+pub fn sync_bin() -> PathBuf {
+    std::env::var_os("CSS_SYNC_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_css-sync")))
+}
+
 /// `css-sync <subcommand>` aimed at `sim` and `s3` (credentials, endpoint, bucket).
 pub fn command(
     subcommand: &str,
@@ -116,7 +124,18 @@ pub fn command(
     s3: &super::s3::S3Server,
     bucket: &str,
 ) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_css-sync"));
+    command_at(subcommand, sim, s3, &s3.endpoint, bucket)
+}
+
+/// [`command`] with another S3 endpoint (a proxy in front of `s3`), `s3`'s credentials.
+pub fn command_at(
+    subcommand: &str,
+    sim: &Proc,
+    s3: &super::s3::S3Server,
+    endpoint: &str,
+    bucket: &str,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(sync_bin());
     cmd.arg(subcommand)
         .args([
             "--api-base",
@@ -127,7 +146,7 @@ pub fn command(
         ])
         .env("CSS_CLIENT_ID", "demo-client")
         .env("CSS_CLIENT_SECRET", "demo-secret")
-        .env("AWS_ENDPOINT_URL", &s3.endpoint)
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", &s3.access_key)
         .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
         .env("AWS_REGION", "us-east-1")
@@ -169,6 +188,57 @@ pub async fn run_sync(
         .unwrap_or(serde_json::Value::Null);
     SyncRun {
         code: out.status.code().unwrap_or(-1),
+        report,
+        metrics: std::fs::read_to_string(&metrics).unwrap_or_default(),
+        stderr,
+    }
+}
+
+/// `css-sync sync` against `sim` and `endpoint` (with `s3`'s credentials), stopped with
+/// SIGKILL after `limit`: a run that did not end in time has code -1 and says so in `stderr`.
+pub async fn run_sync_at(
+    sim: &Proc,
+    s3: &super::s3::S3Server,
+    endpoint: &str,
+    bucket: &str,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+    limit: Duration,
+) -> SyncRun {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let metrics = dir.path().join("metrics.prom");
+    let out = command_at("sync", sim, s3, endpoint, bucket)
+        .args(["--poll-interval", "0.05"])
+        .arg("--report")
+        .arg(&report)
+        .arg("--metrics-file")
+        .arg(&metrics)
+        .args(extra)
+        .envs(envs.iter().copied())
+        .env("RUST_LOG", "info,css_sync=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output();
+    let (code, stderr) = match tokio::time::timeout(limit, out).await {
+        Ok(out) => {
+            let out = out.expect("run css-sync");
+            (
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+        Err(_) => (
+            -1,
+            format!("css-sync still running after {limit:?}: killed"),
+        ),
+    };
+    let report = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(serde_json::Value::Null);
+    SyncRun {
+        code,
         report,
         metrics: std::fs::read_to_string(&metrics).unwrap_or_default(),
         stderr,

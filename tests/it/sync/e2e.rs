@@ -1,4 +1,4 @@
-//! The full sync against each S3 implementation (s3s-fs and moto): entries of 0 bytes, just
+//! The full sync against each S3 implementation (s3s-fs, moto and SeaweedFS): entries of 0 bytes, just
 //! below / at / above the part size and over 100 MB, names with colons, `+`, spaces and
 //! non-ASCII, two regions and several types, a repeated objectName and a REVOKED object.
 //! Every AVAILABLE object must land exactly once with the catalog's bytes; the re-run must
@@ -63,7 +63,7 @@ async fn full_sync_then_noop_rerun(kind: S3Kind) {
         "--prep-rate",
         "0",
     ]);
-    let s3 = S3Server::start(kind);
+    let s3 = S3Server::start_async(kind).await;
     s3.create_bucket("lake").await;
     let expected = available(&sim_catalog(&sim).await);
     assert_eq!(expected.len(), 10, "the REVOKED object is not selected");
@@ -142,4 +142,9 @@ async fn s3s_fs_full_sync_then_noop_rerun() {
 #[tokio::test(flavor = "multi_thread")]
 async fn moto_full_sync_then_noop_rerun() {
     full_sync_then_noop_rerun(S3Kind::Moto).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seaweedfs_full_sync_then_noop_rerun() {
+    full_sync_then_noop_rerun(S3Kind::Seaweed).await;
 }

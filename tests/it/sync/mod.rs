@@ -8,6 +8,10 @@ mod bounds_silent;
 mod check;
 mod cli;
 mod e2e;
+// The fault suite (issue 11): a fault proxy in front of real S3 servers, kills, races, tampering.
+mod fault_kit;
+mod fault_runs;
+mod fault_s3;
 mod faults;
 mod ids;
 mod index;
