@@ -33,11 +33,14 @@ pub enum Stage {
     S3,
     /// Its job finished but the zip did not contain it.
     Missing,
+    /// The run was interrupted (SIGTERM/SIGINT) before the object settled; nothing of it was
+    /// left half-written and the next run picks it up.
+    Interrupted,
 }
 
 impl Stage {
     /// Every stage, for initialising label sets and for tests.
-    pub const ALL: [Stage; 9] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Catalog,
         Stage::Key,
         Stage::Job,
@@ -47,6 +50,7 @@ impl Stage {
         Stage::Sidecar,
         Stage::S3,
         Stage::Missing,
+        Stage::Interrupted,
     ];
 
     /// The bounded label.
@@ -61,6 +65,7 @@ impl Stage {
             Stage::Sidecar => "sidecar",
             Stage::S3 => "s3",
             Stage::Missing => "missing",
+            Stage::Interrupted => "interrupted",
         }
     }
 }

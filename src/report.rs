@@ -73,6 +73,9 @@ struct Inner {
     groups: BTreeMap<(String, String), Counts>,
     region_secs: BTreeMap<String, f64>,
     failed: Vec<FailedObject>,
+    /// Objects found and not settled yet, by (region, id) → (type, objectName): what an
+    /// interrupt leaves is reported failed at stage `interrupted`, so the books always balance.
+    open: BTreeMap<(String, String), (String, String)>,
 }
 
 impl Default for Tally {
@@ -123,13 +126,27 @@ impl Tally {
             .or_default())
     }
 
+    /// Removes a settled object from the open set.
+    fn close(&self, region: &str, rec: &ObjectRecord) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.open.remove(&(region.to_string(), rec.id.clone()));
+    }
+
     pub fn found(&self, region: &str, rec: &ObjectRecord) {
         self.with(region, &rec.object_type, |c| c.found += 1);
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.open.insert(
+                (region.to_string(), rec.id.clone()),
+                (rec.object_type.clone(), rec.object_name.clone()),
+            );
+        }
         metrics::counter!(m::OBJECTS_FOUND, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
     }
 
     pub fn present(&self, region: &str, rec: &ObjectRecord) {
         self.with(region, &rec.object_type, |c| c.already_present += 1);
+        self.close(region, rec);
         metrics::counter!(m::OBJECTS_PRESENT, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
         self.settle_id(&rec.id, || Outcome::Present {
             region: region.to_string(),
@@ -141,6 +158,7 @@ impl Tally {
             c.exported += 1;
             c.bytes_exported += rec.stored_bytes;
         });
+        self.close(region, rec);
         let labels = [
             ("region", region.to_string()),
             ("type", rec.object_type.clone()),
@@ -161,6 +179,7 @@ impl Tally {
             n => format!("{} (after {n} attempts)", why.reason()),
         };
         self.with(region, &rec.object_type, |c| c.failed += 1);
+        self.close(region, rec);
         self.settle_id(&rec.id, || match &*why.cause {
             Cause::NotAvailable(state) => Outcome::NotAvailable {
                 region: region.to_string(),
@@ -194,7 +213,12 @@ impl Tally {
     /// Closes the run. `fatal` is a region-level or run-level error (e.g. a catalog that could
     /// not be read), which makes the run incomplete whatever the counters say.
     pub fn finish(&self, regions: Vec<String>, fatal: Vec<String>, interrupted: bool) -> Report {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let cut_off = if interrupted {
+            fail_open(&mut inner)
+        } else {
+            0
+        };
         let mut totals = Counts::default();
         let groups: Vec<GroupReport> = inner
             .groups
@@ -229,7 +253,7 @@ impl Tally {
             groups,
             failed,
             unaccounted: balance.unaccounted(),
-            unsettled: balance.unsettled(),
+            unsettled: cut_off + balance.unsettled(),
             aborts_unconfirmed: 0,
             errors: fatal,
             interrupted,
@@ -237,6 +261,29 @@ impl Tally {
             ids: self.ids.as_ref().map(Ledger::finish),
         }
     }
+}
+
+/// An interrupted run: every object still open is failed at stage `interrupted` (counted in
+/// its group and listed), so found = present + exported + failed holds. Returns how many.
+fn fail_open(inner: &mut Inner) -> u64 {
+    let open = std::mem::take(&mut inner.open);
+    let n = open.len() as u64;
+    for ((region, id), (object_type, object_name)) in open {
+        let group = (region.clone(), object_type.clone());
+        inner.groups.entry(group).or_default().failed += 1;
+        metrics::counter!(m::OBJECTS_FAILED, "region" => region.clone(), "type" => object_type.clone(), "stage" => Stage::Interrupted.as_str()).increment(1);
+        inner.failed.push(FailedObject {
+            region,
+            id,
+            object_type,
+            object_name,
+            stage: Stage::Interrupted,
+            reason: "the run was interrupted before this object settled; nothing of it was left \
+                     half-written and the next run picks it up"
+                .to_string(),
+        });
+    }
+    n
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -265,6 +312,7 @@ pub struct Report {
     pub unaccounted: u64,
     /// Interrupted runs only: objects found that the signal cut off before they were
     /// exported or failed (nothing of them is left half-written; the next run exports them).
+    /// Each is also listed in `failed` at stage `interrupted`, so the books balance.
     pub unsettled: u64,
     /// Interrupted runs: multipart aborts not confirmed within the shutdown grace (such an
     /// upload may stay open until a lifecycle rule or `S3_ABORT_UPLOADS_OLDER_THAN` clears it).

@@ -66,19 +66,28 @@ fn clean_run_is_zero_and_fatal_is_three() {
 
 #[test]
 fn interrupted_run_reports_what_it_settled_and_what_it_did_not() {
-    let t = Tally::default();
     let recs: Vec<_> = (0..5)
         .map(|i| rec(&format!("o{i}"), "voicemail", 7))
         .collect();
-    for r in &recs {
-        t.found("uk", r);
-    }
-    t.exported("uk", &recs[0]);
-    t.exported("uk", &recs[1]);
-    t.present("uk", &recs[2]);
-    let r = t.finish(vec!["uk".into()], vec![], true);
+    let tally = || {
+        let t = Tally::default();
+        for r in &recs {
+            t.found("uk", r);
+        }
+        t.exported("uk", &recs[0]);
+        t.exported("uk", &recs[1]);
+        t.present("uk", &recs[2]);
+        t
+    };
+    let r = tally().finish(vec!["uk".into()], vec![], true);
     assert_eq!((r.totals.exported, r.totals.already_present), (2, 1));
-    assert_eq!((r.unsettled, r.unaccounted), (2, 0));
+    // What the signal cut off is failed at stage `interrupted`: the books balance.
+    assert_eq!((r.totals.failed, r.unsettled, r.unaccounted), (2, 2, 0));
+    let cut: Vec<_> = r.failed.iter().map(|f| (f.id.as_str(), f.stage)).collect();
+    assert_eq!(
+        cut,
+        [("o3", Stage::Interrupted), ("o4", Stage::Interrupted)]
+    );
     assert_eq!(r.exit_code(), exit::INTERRUPTED);
     let text = r.to_text();
     assert!(
@@ -92,8 +101,8 @@ fn interrupted_run_reports_what_it_settled_and_what_it_did_not() {
     assert!(text.contains("1 multipart aborts NOT confirmed"), "{text}");
     assert!(!text.contains("work in flight was aborted"), "{text}");
     // The same counters without the interrupt are a bookkeeping bug.
-    let r = t.finish(vec!["uk".into()], vec![], false);
-    assert_eq!((r.unsettled, r.unaccounted), (0, 2));
+    let r = tally().finish(vec!["uk".into()], vec![], false);
+    assert_eq!((r.totals.failed, r.unsettled, r.unaccounted), (0, 0, 2));
     assert_eq!(r.exit_code(), exit::OBJECTS_FAILED);
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(
