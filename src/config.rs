@@ -172,6 +172,23 @@ impl Settings {
             ..S3Settings::default()
         };
 
+        // issue 11 (proof): how writes are proven, and the crash hygiene at start.
+        let s3 = S3Settings {
+            verify: crate::s3::VerifyMode::parse(&a.s3.verify).ok_or_else(|| {
+                invalid(
+                    "S3_VERIFY",
+                    format!("{:?}: expected auto, etag or read-back", a.s3.verify),
+                )
+            })?,
+            abort_uploads_older_than: crate::s3::hygiene::parse_older_than(
+                &a.s3.abort_uploads_older_than,
+                parse_duration,
+            )
+            .map_err(|r| invalid("S3_ABORT_UPLOADS_OLDER_THAN", r))?,
+            ..s3
+        };
+        // end issue 11 (proof)
+
         let ids = read_ids(a)?;
         let since = a
             .selection

@@ -43,6 +43,12 @@ pub const KEY_TEMPLATE: &str = s3::DEFAULT_KEY_TEMPLATE;
 pub const PART_SIZE: &str = "16MiB";
 pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
 pub const CHECKSUM: &str = "when-required";
+// issue 11 (proof)
+/// `S3_VERIFY`: ETag proof, read-back where ETags cannot be MD5s.
+pub const VERIFY: &str = "auto";
+/// `S3_ABORT_UPLOADS_OLDER_THAN`: [`s3::hygiene::DEFAULT_ABORT_OLDER_THAN`] as text.
+pub const ABORT_UPLOADS_OLDER_THAN: &str = "24h";
+// end issue 11 (proof)
 
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
@@ -62,5 +68,10 @@ mod tests {
     fn texts_parse_to_the_library_values() {
         assert_eq!(parse_bytes(PART_SIZE).unwrap(), s3::DEFAULT_PART_SIZE);
         assert!(parse_bytes(BATCH_MAX_BYTES).unwrap() < MAX_ZIP_BYTES);
+        assert_eq!(
+            crate::config::parse_duration(ABORT_UPLOADS_OLDER_THAN).unwrap(),
+            s3::hygiene::DEFAULT_ABORT_OLDER_THAN
+        );
+        assert_eq!(s3::VerifyMode::parse(VERIFY), Some(s3::VerifyMode::default()));
     }
 }

@@ -3,18 +3,25 @@
 //! embedded S3-compatible server over a folder ([`embedded`], for `css-sync demo` and tests).
 //! Endpoint, region and credentials come from aws-config's standard chain
 //! (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, web identity, pod identity, profiles …); this
-//! module only adds path-style addressing, the checksum policy, the retry bound and a
-//! `HeadBucket` health check. Nothing becomes visible in the bucket before the caller proves
+//! module only adds path-style addressing, the checksum policy, the retry bound, a
+//! `HeadBucket` health check and, at connect, the abort of stale multipart uploads
+//! ([`hygiene`]). Every write is proven from S3's answer or a read-back (`proof`, `confirm`);
+//! presence at re-run time is judged by [`presence`]. Nothing becomes visible in the bucket before the caller proves
 //! the bytes matched the catalog (see [`crate::verify::Verified`]).
 
 #[cfg(any(feature = "sim", test))]
 pub mod embedded;
+mod confirm;
 mod error;
+pub mod hygiene;
 pub mod keys;
 mod lake;
 pub mod lock;
 mod multipart;
+pub mod presence;
+pub mod proof;
 mod request;
+mod small;
 pub mod upload;
 
 use std::sync::Arc;
@@ -27,7 +34,10 @@ pub use error::S3Error;
 pub use keys::{sidecar_key, KeyError, KeyTemplate, DEFAULT_KEY_TEMPLATE};
 pub use lock::{LockHeaders, LockMode, ObjectLock, RetainFor, Retention};
 pub use request::ObjectMeta;
-pub use upload::{Committed, ExistingObject, Upload};
+pub use confirm::ProvenBy;
+pub use presence::{ExistingObject, Presence};
+pub use proof::VerifyMode;
+pub use upload::{Committed, Upload};
 
 use crate::css::model::ObjectRecord;
 
@@ -88,6 +98,11 @@ pub struct S3Settings {
     pub sign_payload: bool,
     /// Object Lock retention and legal hold on every object and sidecar (default: none).
     pub object_lock: ObjectLock,
+    /// How every write's stored bytes are proven (`S3_VERIFY`, default `auto`).
+    pub verify: VerifyMode,
+    /// Abort incomplete multipart uploads under the prefix older than this at connect
+    /// (`S3_ABORT_UPLOADS_OLDER_THAN`, default 24 h; `None`: never).
+    pub abort_uploads_older_than: Option<std::time::Duration>,
 }
 
 impl Default for S3Settings {
@@ -105,6 +120,8 @@ impl Default for S3Settings {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             sign_payload: false,
             object_lock: ObjectLock::default(),
+            verify: VerifyMode::default(),
+            abort_uploads_older_than: Some(hygiene::DEFAULT_ABORT_OLDER_THAN),
         }
     }
 }
@@ -150,6 +167,7 @@ impl S3Target {
         let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
         target.healthcheck().await?;
         target.check_object_lock().await?;
+        target.clean_up_stale_uploads().await;
         Ok(target)
     }
 
@@ -218,6 +236,20 @@ impl S3Target {
                 },
                 other => other,
             }),
+        }
+    }
+
+    /// Crash hygiene ([`hygiene`]): aborts stale incomplete uploads if configured. A failure
+    /// is logged, never fatal: exports stay correct without it.
+    pub async fn clean_up_stale_uploads(&self) {
+        let Some(older_than) = self.settings.abort_uploads_older_than else {
+            return;
+        };
+        match self.abort_stale_uploads(older_than).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
+            Err(e) => tracing::warn!(error = %crate::failure::error_chain(&e),
+                "could not list incomplete multipart uploads; none aborted"),
         }
     }
 

@@ -2,7 +2,9 @@
 //! `Content-MD5` (bounded: [`Multipart::push`] waits while `limit` parts are in flight),
 //! `CompleteMultipartUpload` with every part in order, and `AbortMultipartUpload`. Each part's
 //! bytes live in one `Bytes` until that part succeeded, so the SDK's retries re-send exactly
-//! the same bytes. Policy (when to create, when to complete) belongs to [`super::upload`].
+//! the same bytes. The MD5 of every part is kept by part number, so the caller can compare the
+//! multipart ETag S3 answers with the one computed locally ([`super::proof`]). Policy (when to
+//! create, when to complete, whether the answer proves the bytes) belongs to [`super::upload`].
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -21,8 +23,9 @@ pub(crate) struct Multipart {
     key: String,
     upload_id: String,
     next_part: i32,
-    in_flight: JoinSet<Result<CompletedPart, S3Error>>,
-    done: Vec<CompletedPart>,
+    in_flight: JoinSet<Result<(CompletedPart, [u8; 16]), S3Error>>,
+    /// Parts S3 accepted, with the MD5 of the bytes we sent for each.
+    done: Vec<(CompletedPart, [u8; 16])>,
     /// Completed or aborted: nothing left to clean up on drop.
     closed: bool,
 }
@@ -68,7 +71,8 @@ impl Multipart {
         self.in_flight.spawn(async move {
             const OP: &str = "UploadPart";
             let len = body.len();
-            let md5 = md5_base64(body.clone()).await?;
+            let digest = md5_of(body.clone()).await?;
+            let md5 = base64::engine::general_purpose::STANDARD.encode(digest);
             let req = client
                 .upload_part()
                 .bucket(bucket)
@@ -90,10 +94,11 @@ impl Multipart {
                 record(OP, &e);
                 return Err(e);
             };
-            Ok(CompletedPart::builder()
+            let part = CompletedPart::builder()
                 .part_number(part_number)
                 .e_tag(e_tag)
-                .build())
+                .build();
+            Ok((part, digest))
         });
         Ok(())
     }
@@ -119,14 +124,16 @@ impl Multipart {
     }
 
     /// Waits for every part, then `CompleteMultipartUpload` with the parts in order. Returns
-    /// the object's ETag. On error the caller still owns the upload and must abort it.
-    pub(crate) async fn complete(&mut self) -> Result<Option<String>, S3Error> {
+    /// the object's ETag as answered and the MD5 of every part in part order. On error the
+    /// caller still owns the upload and must abort it.
+    pub(crate) async fn complete(&mut self) -> Result<(Option<String>, Vec<[u8; 16]>), S3Error> {
         const OP: &str = "CompleteMultipartUpload";
         while !self.in_flight.is_empty() {
             self.join_one().await?;
         }
-        let mut parts = std::mem::take(&mut self.done);
-        parts.sort_by_key(|p| p.part_number());
+        let mut done = std::mem::take(&mut self.done);
+        done.sort_by_key(|(p, _)| p.part_number());
+        let (parts, digests): (Vec<CompletedPart>, Vec<[u8; 16]>) = done.into_iter().unzip();
         let numbered_in_order = parts
             .iter()
             .enumerate()
@@ -153,7 +160,7 @@ impl Multipart {
             .await
             .map_err(|e| self.target.ctx.map(OP, e))?;
         self.closed = true;
-        Ok(out.e_tag().map(str::to_string))
+        Ok((out.e_tag().map(str::to_string), digests))
     }
 
     /// Cancels parts in flight, waits for them to stop, then `AbortMultipartUpload`. Never
@@ -192,7 +199,7 @@ impl Drop for Multipart {
     }
 }
 
-async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
+pub(crate) async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
     const OP: &str = "AbortMultipartUpload";
     let res = target
         .client
@@ -213,12 +220,6 @@ async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
                 "could not abort multipart upload; a lifecycle rule must clean it up");
         }
     }
-}
-
-/// Base64 MD5 of `body`, hashed off the async workers.
-pub(crate) async fn md5_base64(body: Bytes) -> Result<String, S3Error> {
-    let digest = md5_of(body).await?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(digest))
 }
 
 /// MD5 of `body`, hashed off the async workers.
