@@ -72,6 +72,9 @@ mod tests {
             crate::config::parse_duration(ABORT_UPLOADS_OLDER_THAN).unwrap(),
             s3::hygiene::DEFAULT_ABORT_OLDER_THAN
         );
-        assert_eq!(s3::VerifyMode::parse(VERIFY), Some(s3::VerifyMode::default()));
+        assert_eq!(
+            s3::VerifyMode::parse(VERIFY),
+            Some(s3::VerifyMode::default())
+        );
     }
 }

@@ -47,9 +47,12 @@ impl S3Target {
         let kms = matches!(self.settings.sse, Some(Sse::Kms { .. }));
         let res = match proof::next(self.settings.verify, kms, &verdict) {
             Next::Accept => Ok(Proven { by: ProvenBy::Etag }),
-            Next::ReadBack => self.prove_by_reading(w.key, w.size, w.md5).await.map(|()| Proven {
-                by: ProvenBy::ReadBack,
-            }),
+            Next::ReadBack => self
+                .prove_by_reading(w.key, w.size, w.md5)
+                .await
+                .map(|()| Proven {
+                    by: ProvenBy::ReadBack,
+                }),
             Next::Reject => {
                 let e = rejected(w.operation, verdict);
                 record(w.operation, &e);
@@ -132,3 +135,7 @@ fn rejected(operation: &'static str, verdict: Verdict) -> S3Error {
         },
     }
 }
+
+#[cfg(test)]
+#[path = "confirm_tests.rs"]
+mod tests;

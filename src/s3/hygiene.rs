@@ -106,7 +106,10 @@ impl S3Target {
             }
             (key_marker, id_marker) = next;
         }
-        tracing::warn!(pages = MAX_PAGES, "more incomplete uploads than one run lists; the rest next run");
+        tracing::warn!(
+            pages = MAX_PAGES,
+            "more incomplete uploads than one run lists; the rest next run"
+        );
         Ok(aborted)
     }
 }

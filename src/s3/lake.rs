@@ -46,7 +46,11 @@ impl S3Target {
         }
     }
 
-    pub(crate) async fn read_back_inner(&self, key: &str, limit: u64) -> Result<(u64, [u8; 16]), S3Error> {
+    pub(crate) async fn read_back_inner(
+        &self,
+        key: &str,
+        limit: u64,
+    ) -> Result<(u64, [u8; 16]), S3Error> {
         let got = self
             .client
             .get_object()

@@ -9,9 +9,9 @@
 //! presence at re-run time is judged by [`presence`]. Nothing becomes visible in the bucket before the caller proves
 //! the bytes matched the catalog (see [`crate::verify::Verified`]).
 
+mod confirm;
 #[cfg(any(feature = "sim", test))]
 pub mod embedded;
-mod confirm;
 mod error;
 pub mod hygiene;
 pub mod keys;
@@ -29,14 +29,14 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
+pub use confirm::ProvenBy;
 use error::ErrorContext;
 pub use error::S3Error;
 pub use keys::{sidecar_key, KeyError, KeyTemplate, DEFAULT_KEY_TEMPLATE};
 pub use lock::{LockHeaders, LockMode, ObjectLock, RetainFor, Retention};
-pub use request::ObjectMeta;
-pub use confirm::ProvenBy;
 pub use presence::{ExistingObject, Presence};
 pub use proof::VerifyMode;
+pub use request::ObjectMeta;
 pub use upload::{Committed, Upload};
 
 use crate::css::model::ObjectRecord;

@@ -28,6 +28,8 @@ pub(crate) struct Multipart {
     done: Vec<(CompletedPart, [u8; 16])>,
     /// Completed or aborted: nothing left to clean up on drop.
     closed: bool,
+    /// `CompleteMultipartUpload` was sent: the object may exist even if the answer failed.
+    complete_sent: bool,
 }
 
 impl Multipart {
@@ -52,6 +54,7 @@ impl Multipart {
             in_flight: JoinSet::new(),
             done: Vec::new(),
             closed: false,
+            complete_sent: false,
         })
     }
 
@@ -103,6 +106,11 @@ impl Multipart {
         Ok(())
     }
 
+    /// Whether `CompleteMultipartUpload` was sent (answered or not).
+    pub(crate) fn complete_sent(&self) -> bool {
+        self.complete_sent
+    }
+
     /// Number of parts handed to [`push`](Self::push) so far.
     pub(crate) fn parts(&self) -> usize {
         usize::try_from(self.next_part - 1).unwrap_or(0)
@@ -144,6 +152,7 @@ impl Multipart {
                 detail: format!("{} parts sent, {} accounted for", self.parts(), parts.len()),
             });
         }
+        self.complete_sent = true;
         let out = self
             .target
             .client

@@ -127,7 +127,11 @@ fn policy_table() {
         (rb, true, &mismatch, read),
     ];
     for (mode, kms, verdict, want) in table {
-        assert_eq!(next(mode, kms, verdict), want, "{mode:?} kms={kms} {verdict:?}");
+        assert_eq!(
+            next(mode, kms, verdict),
+            want,
+            "{mode:?} kms={kms} {verdict:?}"
+        );
     }
 }
 
@@ -145,9 +149,15 @@ fn an_etag_proves_the_catalog_only_in_md5_form() {
     assert!(etag_proves_catalog(&format!("\"{h}\""), h));
     assert!(etag_proves_catalog(h, &h.to_uppercase()));
     assert!(etag_proves_catalog(h, "62109206880d38a4010a98e11243924a-1"));
-    assert!(!etag_proves_catalog(h, "62109206880d38a4010a98e11243924b-1"));
+    assert!(!etag_proves_catalog(
+        h,
+        "62109206880d38a4010a98e11243924b-1"
+    ));
     assert!(!etag_proves_catalog(h, &hex::encode(md5(b"other"))));
-    assert!(!etag_proves_catalog("8b0be7847da5564ae08e97af63b60885-2", h));
+    assert!(!etag_proves_catalog(
+        "8b0be7847da5564ae08e97af63b60885-2",
+        h
+    ));
     assert!(!etag_proves_catalog(
         "8b0be7847da5564ae08e97af63b60885-2",
         "8b0be7847da5564ae08e97af63b60885-2"

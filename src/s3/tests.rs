@@ -271,7 +271,10 @@ async fn sidecar_round_trips() {
         .map(|c| Md5::digest(c).into())
         .collect();
     assert_eq!(md["css-sync-etag"], proof::multipart_etag(&parts));
-    assert_eq!(object.e_tag.as_deref().map(proof::normalize), Some(md["css-sync-etag"].clone()));
+    assert_eq!(
+        object.e_tag.as_deref().map(proof::normalize),
+        Some(md["css-sync-etag"].clone())
+    );
     assert_eq!(md["css-sync-size"], (P + 1).to_string());
     assert_eq!(md["css-md5"], md5_hex(&body));
     let rec = env.target.recorded("t/x.mp3").await.unwrap().unwrap();

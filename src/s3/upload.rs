@@ -14,8 +14,8 @@
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::{Bytes, BytesMut};
 
-use super::error::S3Error;
 use super::confirm::{Proven, ProvenBy, Written};
+use super::error::S3Error;
 use super::multipart::{md5_of, Multipart};
 use super::proof::Sent;
 use super::request::{
@@ -91,7 +91,6 @@ impl S3Target {
             lock: self.settings.object_lock.at(chrono::Utc::now()),
         }
     }
-
 }
 
 impl Upload {
@@ -207,6 +206,11 @@ impl Upload {
         let (e_tag, digests) = match res {
             Ok(t) => t,
             Err(e) => {
+                // An unusable answer (an HTML page, a cut connection) may follow a completed
+                // upload: the object, with its valid-looking `css-md5`, must not stay.
+                if mpu.complete_sent() {
+                    self.target.delete_unproven(&self.key).await;
+                }
                 mpu.abort().await;
                 return Err(e);
             }
