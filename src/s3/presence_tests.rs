@@ -172,3 +172,94 @@ fn decision_table() {
         assert_eq!(decide(o.as_ref(), r.as_ref(), w), expected, "{name}");
     }
 }
+
+/// Against the embedded s3s-fs: what a commit records, and what a rewrite does to it.
+mod live {
+    use super::super::Presence::*;
+    use crate::css::model::ObjectRecord;
+    use crate::s3::tests::{data, env_with, md5_hex, upload};
+    use crate::s3::{S3Target, MIN_PART_SIZE};
+
+    fn record(body: &[u8]) -> ObjectRecord {
+        serde_json::from_value(serde_json::json!({
+            "id": "x", "type": "voicemail", "objectName": "x.mp3", "checksumType": "MD5",
+            "checksum": md5_hex(body), "storedBytes": body.len(),
+            "createdTime": "2026-11-01T00:00:00"
+        }))
+        .unwrap()
+    }
+
+    /// Someone else's PutObject: other bytes, same size, the right `css-md5`.
+    async fn rewrite(t: &S3Target, key: &str, body: &[u8]) {
+        let mut other = body.to_vec();
+        other[7] ^= 0xff;
+        t.client()
+            .put_object()
+            .bucket("lake")
+            .key(key)
+            .metadata("css-md5", md5_hex(body))
+            .body(other.into())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn presence(t: &S3Target, key: &str, body: &[u8]) -> super::Presence {
+        t.presence(key, &record(body)).await.unwrap().0
+    }
+
+    #[tokio::test]
+    async fn a_rewritten_object_with_the_right_metadata_is_not_present() {
+        let env = env_with(|_| {}).await;
+        let t = &env.target;
+        for (key, size) in [("t/single", 1000), ("t/multi", 2 * MIN_PART_SIZE + 1)] {
+            let body = data(size);
+            assert_eq!(presence(t, key, &body).await, Absent);
+            let c = upload(t, key, &body).await.unwrap();
+            t.put_sidecar(&c, &md5_hex(&body), bytes::Bytes::from_static(b"{}"))
+                .await
+                .unwrap();
+            assert_eq!(presence(t, key, &body).await, Present, "{key}");
+            rewrite(t, key, &body).await;
+            assert_eq!(presence(t, key, &body).await, NotOurs("etag_changed"), "{key}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_sidecar_single_objects_prove_themselves_and_others_are_read_back() {
+        let env = env_with(|_| {}).await;
+        let t = &env.target;
+        let small = data(1000);
+        upload(t, "t/single", &small).await.unwrap();
+        assert_eq!(presence(t, "t/single", &small).await, RepairSidecar);
+        let big = data(2 * MIN_PART_SIZE + 1);
+        upload(t, "t/multi", &big).await.unwrap();
+        assert_eq!(presence(t, "t/multi", &big).await, RepairSidecar);
+        // After the repair, the recorded proof holds without a read-back.
+        let seen = t.existing("t/multi").await.unwrap().unwrap();
+        t.repair_sidecar(
+            "t/multi",
+            seen.e_tag.as_deref().unwrap(),
+            seen.size,
+            &md5_hex(&big),
+            bytes::Bytes::from_static(b"{}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(presence(t, "t/multi", &big).await, Present);
+        // A rewrite without a sidecar: the read-back tells.
+        rewrite(t, "t/other", &small).await;
+        assert_eq!(presence(t, "t/other", &small).await, NotOurs("read_back"));
+
+        let off = S3Target::from_client(
+            t.client().clone(),
+            crate::s3::S3Settings {
+                sidecar: false,
+                ..t.settings().clone()
+            },
+        );
+        assert_eq!(presence(&off, "t/single", &small).await, Present);
+        assert_eq!(presence(&off, "t/multi", &big).await, Present);
+        assert_eq!(presence(&off, "t/other", &small).await, NotOurs("read_back"));
+    }
+}
