@@ -221,7 +221,11 @@ mod live {
                 .unwrap();
             assert_eq!(presence(t, key, &body).await, Present, "{key}");
             rewrite(t, key, &body).await;
-            assert_eq!(presence(t, key, &body).await, NotOurs("etag_changed"), "{key}");
+            assert_eq!(
+                presence(t, key, &body).await,
+                NotOurs("etag_changed"),
+                "{key}"
+            );
         }
     }
 
@@ -260,6 +264,9 @@ mod live {
         );
         assert_eq!(presence(&off, "t/single", &small).await, Present);
         assert_eq!(presence(&off, "t/multi", &big).await, Present);
-        assert_eq!(presence(&off, "t/other", &small).await, NotOurs("read_back"));
+        assert_eq!(
+            presence(&off, "t/other", &small).await,
+            NotOurs("read_back")
+        );
     }
 }

@@ -10,5 +10,6 @@ mod ids;
 mod index;
 mod layouts;
 mod object_lock;
+mod proof;
 mod purge;
 mod webhook;
