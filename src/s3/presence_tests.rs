@@ -21,6 +21,15 @@ fn rec(e_tag: Option<&str>, size: Option<u64>, md5: Option<&str>) -> Recorded {
     }
 }
 
+/// name, object, sidecar record, what the catalog wants, decision.
+type Row = (
+    &'static str,
+    Option<ExistingObject>,
+    Option<Recorded>,
+    Want<'static>,
+    Presence,
+);
+
 #[test]
 fn decision_table() {
     use Presence::*;
@@ -35,13 +44,7 @@ fn decision_table() {
     };
     let good = rec(Some(MPU), Some(5), Some(MD5));
     let other_md5 = "0123456789abcdef0123456789abcdef";
-    let table: Vec<(
-        &str,
-        Option<ExistingObject>,
-        Option<Recorded>,
-        Want,
-        Presence,
-    )> = vec![
+    let table: Vec<Row> = vec![
         ("absent", None, Some(good.clone()), want, Absent),
         (
             "multipart, record holds",
