@@ -226,6 +226,11 @@ pub struct S3Args {
     /// this (left by killed runs); younger ones are never touched. At least 1h; off disables.
     #[arg(long, env = "S3_ABORT_UPLOADS_OLDER_THAN", default_value = defaults::ABORT_UPLOADS_OLDER_THAN)]
     pub abort_uploads_older_than: String,
+    /// If-None-Match: * on the writes that create objects, so each key is written once: auto
+    /// (default: used when a probe at start shows the endpoint honours it), on (required:
+    /// exit 3 otherwise) or off.
+    #[arg(long, env = "S3_CONDITIONAL_WRITES", default_value = defaults::CONDITIONAL_WRITES)]
+    pub conditional_writes: String,
     // end issue 11 (proof)
 }
 

@@ -185,6 +185,13 @@ impl Settings {
                 parse_duration,
             )
             .map_err(|r| invalid("S3_ABORT_UPLOADS_OLDER_THAN", r))?,
+            conditional_writes: crate::s3::ConditionalWrites::parse(&a.s3.conditional_writes)
+                .ok_or_else(|| {
+                    invalid(
+                        "S3_CONDITIONAL_WRITES",
+                        format!("{:?}: expected auto, on or off", a.s3.conditional_writes),
+                    )
+                })?,
             ..s3
         };
         // end issue 11 (proof)

@@ -48,6 +48,8 @@ pub const CHECKSUM: &str = "when-required";
 pub const VERIFY: &str = "auto";
 /// `S3_ABORT_UPLOADS_OLDER_THAN`: [`s3::hygiene::DEFAULT_ABORT_OLDER_THAN`] as text.
 pub const ABORT_UPLOADS_OLDER_THAN: &str = "24h";
+/// `S3_CONDITIONAL_WRITES`: used where the start-up probe shows they are honoured.
+pub const CONDITIONAL_WRITES: &str = "auto";
 // end issue 11 (proof)
 
 // Lake
@@ -75,6 +77,10 @@ mod tests {
         assert_eq!(
             s3::VerifyMode::parse(VERIFY),
             Some(s3::VerifyMode::default())
+        );
+        assert_eq!(
+            s3::ConditionalWrites::parse(CONDITIONAL_WRITES),
+            Some(s3::ConditionalWrites::default())
         );
     }
 }

@@ -247,7 +247,10 @@ impl Exporter {
             .commit(proof)
             .await
             .map_err(|e| Rejection::new(Stage::S3, e))?;
-        if let Some(json) = json {
+        // Written by someone else with the same bytes (a 412 on our conditional write): its
+        // writer owns the sidecar (the next run repairs it if that writer died).
+        let theirs = committed.proven_by() == crate::s3::ProvenBy::AlreadyThere;
+        if let Some(json) = json.filter(|_| !theirs) {
             // Written after its object is proven, carrying the object's committed ETag and
             // size: a sidecar never claims an object that is not there. If it fails, the
             // object is reported failed and exported again (the retry overwrites it); a run

@@ -52,6 +52,12 @@ struct Ctx {
 impl Ctx {
     /// The one place an object counts as exported: the tally and the index row.
     async fn exported(&self, region: &str, rec: &ObjectRecord, committed: &Committed) {
+        // A conditional write refused because someone else already wrote the same bytes: the
+        // object counts present here, exported by its writer (issue 11, proof).
+        if committed.proven_by() == crate::s3::ProvenBy::AlreadyThere {
+            self.tally.present(region, rec);
+            return;
+        }
         self.tally.exported(region, rec);
         if let Some(index) = &self.index {
             index.record(region, rec, committed).await;
@@ -304,6 +310,8 @@ async fn needs_export(
             metrics::counter!(crate::metrics::PRESENCE_REFUSED, "reason" => why).increment(1);
             warn!(region, id = %rec.id, key, reason = why,
                 "object in S3 is not the one css-sync committed; exporting it again");
+            // With If-None-Match on, our write would be refused by the object it replaces.
+            ctx.exporter.s3.clear_for_rewrite(&key).await;
             Ok(Some(rec))
         }
         Ok(_) => Ok(Some(rec)),

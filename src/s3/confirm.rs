@@ -16,6 +16,9 @@ pub enum ProvenBy {
     Etag,
     /// The object was read back and its size and MD5 are the bytes sent.
     ReadBack,
+    /// Our conditional write was refused (412): someone else wrote the key, and what is there
+    /// is proven to be the same bytes. It counts present, not exported.
+    AlreadyThere,
 }
 
 /// Evidence that the bytes S3 stored at a key are the bytes sent: made only here.
@@ -90,6 +93,44 @@ impl S3Target {
         };
         record("GetObject", &e);
         Err(e)
+    }
+
+    /// After a 412 on our conditional write of `w`: proves the object someone else wrote is
+    /// the same bytes ([`super::conditional::after_412`], a read-back where the ETag cannot
+    /// tell), or fails with [`S3Error::WrittenByOther`]. Never deletes or overwrites it.
+    /// Returns the ETag of the object there.
+    pub(crate) async fn confirm_theirs(
+        &self,
+        w: Written<'_>,
+    ) -> Result<(Proven, Option<String>), S3Error> {
+        use super::conditional::{after_412, After412};
+        let theirs = self.existing(w.key).await?;
+        let seen = theirs.as_ref().map(|o| (o.size, o.e_tag.as_deref()));
+        let detail = match after_412(seen, w.size, w.sent) {
+            After412::Same => None,
+            After412::ReadBack => match self.prove_by_reading(w.key, w.size, w.md5).await {
+                Ok(()) => None,
+                Err(e) => Some(e.to_string()),
+            },
+            After412::Different(why) => Some(why),
+        };
+        match detail {
+            None => {
+                tracing::info!(key = %w.key, "key already written with the same bytes; present");
+                let proven = Proven {
+                    by: ProvenBy::AlreadyThere,
+                };
+                Ok((proven, theirs.and_then(|o| o.e_tag)))
+            }
+            Some(detail) => {
+                let e = S3Error::WrittenByOther {
+                    operation: w.operation,
+                    detail,
+                };
+                record(w.operation, &e);
+                Err(e)
+            }
+        }
     }
 
     /// Deletes an object that must not stay looking verified. In a versioned (e.g. Object

@@ -80,6 +80,11 @@ pub enum S3Error {
         want_size: u64,
         want_md5: String,
     },
+    #[error("S3 {operation}: the key was written meanwhile by someone else, with other bytes ({detail}); not overwritten")]
+    WrittenByOther {
+        operation: &'static str,
+        detail: String,
+    },
     #[error("object of {size} bytes is over S3's limit of {max} bytes")]
     TooLarge { size: u64, max: u64 },
     #[error("upload unusable after an earlier failure or an interrupted write")]
@@ -111,6 +116,7 @@ impl S3Error {
             S3Error::EtagMismatch { .. } => "etag_mismatch",
             S3Error::NoProof { .. } => "no_proof",
             S3Error::ReadBackMismatch { .. } => "read_back_mismatch",
+            S3Error::WrittenByOther { .. } => "written_by_other",
             S3Error::TooLarge { .. } => "too_large",
             S3Error::Poisoned => "poisoned",
             S3Error::Embedded(_) => "embedded",

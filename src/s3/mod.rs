@@ -9,6 +9,7 @@
 //! presence at re-run time is judged by [`presence`]. Nothing becomes visible in the bucket before the caller proves
 //! the bytes matched the catalog (see [`crate::verify::Verified`]).
 
+pub mod conditional;
 mod confirm;
 #[cfg(any(feature = "sim", test))]
 pub mod embedded;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
+pub use conditional::ConditionalWrites;
 pub use confirm::ProvenBy;
 use error::ErrorContext;
 pub use error::S3Error;
@@ -103,6 +105,8 @@ pub struct S3Settings {
     /// Abort incomplete multipart uploads under the prefix older than this at connect
     /// (`S3_ABORT_UPLOADS_OLDER_THAN`, default 24 h; `None`: never).
     pub abort_uploads_older_than: Option<std::time::Duration>,
+    /// `If-None-Match: *` on the writes that create objects (`S3_CONDITIONAL_WRITES`).
+    pub conditional_writes: ConditionalWrites,
 }
 
 impl Default for S3Settings {
@@ -122,6 +126,7 @@ impl Default for S3Settings {
             object_lock: ObjectLock::default(),
             verify: VerifyMode::default(),
             abort_uploads_older_than: Some(hygiene::DEFAULT_ABORT_OLDER_THAN),
+            conditional_writes: ConditionalWrites::default(),
         }
     }
 }
@@ -134,6 +139,8 @@ pub struct S3Target {
     pub(crate) ctx: Arc<ErrorContext>,
     /// Aborts of uploads dropped mid-way (an interrupted run): awaited before exit.
     pub(crate) aborts: tokio_util::task::TaskTracker,
+    /// Send `If-None-Match: *` (set by [`S3Target::set_up_conditional_writes`]).
+    pub(crate) if_none_match: bool,
 }
 
 impl std::fmt::Debug for S3Target {
@@ -164,9 +171,10 @@ impl S3Target {
                 sdk.region().map(|r| r.as_ref()).unwrap_or("no region")
             ),
         };
-        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
+        let mut target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host);
         target.healthcheck().await?;
         target.check_object_lock().await?;
+        target.set_up_conditional_writes().await?;
         target.clean_up_stale_uploads().await;
         Ok(target)
     }
@@ -208,6 +216,7 @@ impl S3Target {
             settings: Arc::new(settings),
             ctx: Arc::new(ctx),
             aborts: tokio_util::task::TaskTracker::new(),
+            if_none_match: false,
         }
     }
 

@@ -30,6 +30,8 @@ pub(crate) struct Multipart {
     closed: bool,
     /// `CompleteMultipartUpload` was sent: the object may exist even if the answer failed.
     complete_sent: bool,
+    /// The part MD5s in order, once `complete` gathered them.
+    digests: Vec<[u8; 16]>,
 }
 
 impl Multipart {
@@ -55,6 +57,7 @@ impl Multipart {
             done: Vec::new(),
             closed: false,
             complete_sent: false,
+            digests: Vec::new(),
         })
     }
 
@@ -106,6 +109,11 @@ impl Multipart {
         Ok(())
     }
 
+    /// The MD5 of every part in order, once `complete` was called.
+    pub(crate) fn digests(&self) -> &[[u8; 16]] {
+        &self.digests
+    }
+
     /// Whether `CompleteMultipartUpload` was sent (answered or not).
     pub(crate) fn complete_sent(&self) -> bool {
         self.complete_sent
@@ -134,7 +142,10 @@ impl Multipart {
     /// Waits for every part, then `CompleteMultipartUpload` with the parts in order. Returns
     /// the object's ETag as answered and the MD5 of every part in part order. On error the
     /// caller still owns the upload and must abort it.
-    pub(crate) async fn complete(&mut self) -> Result<(Option<String>, Vec<[u8; 16]>), S3Error> {
+    pub(crate) async fn complete(
+        &mut self,
+        if_none_match: bool,
+    ) -> Result<(Option<String>, Vec<[u8; 16]>), S3Error> {
         const OP: &str = "CompleteMultipartUpload";
         while !self.in_flight.is_empty() {
             self.join_one().await?;
@@ -142,6 +153,7 @@ impl Multipart {
         let mut done = std::mem::take(&mut self.done);
         done.sort_by_key(|(p, _)| p.part_number());
         let (parts, digests): (Vec<CompletedPart>, Vec<[u8; 16]>) = done.into_iter().unzip();
+        self.digests = digests.clone();
         let numbered_in_order = parts
             .iter()
             .enumerate()
@@ -160,6 +172,7 @@ impl Multipart {
             .bucket(&self.target.settings.bucket)
             .key(&self.key)
             .upload_id(&self.upload_id)
+            .set_if_none_match(if_none_match.then(|| "*".to_string()))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))

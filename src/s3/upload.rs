@@ -200,11 +200,36 @@ impl Upload {
                 let limit = self.target.settings.part_concurrency;
                 mpu.push(last.freeze(), limit).await?;
             }
-            mpu.complete().await
+            mpu.complete(self.target.if_none_match).await
         }
         .await;
+        let whole = whole_md5(verified)?;
         let (e_tag, digests) = match res {
             Ok(t) => t,
+            Err(e) if super::conditional::is_precondition_failed(&e) => {
+                // Someone else completed this key first: never delete theirs.
+                let (digests, parts) = (mpu.digests().to_vec(), mpu.parts());
+                mpu.abort().await;
+                let w = Written {
+                    operation: "CompleteMultipartUpload",
+                    key: &self.key,
+                    e_tag: None,
+                    sent: Sent::Multipart {
+                        parts: &digests,
+                        whole_md5: whole,
+                    },
+                    size: self.counted,
+                    md5: whole,
+                };
+                let (proven, e_tag) = self.target.confirm_theirs(w).await?;
+                return Ok(Committed {
+                    key: self.key.clone(),
+                    size: self.counted,
+                    e_tag,
+                    parts,
+                    proven,
+                });
+            }
             Err(e) => {
                 // An unusable answer (an HTML page, a cut connection) may follow a completed
                 // upload: the object, with its valid-looking `css-md5`, must not stay.
@@ -215,7 +240,6 @@ impl Upload {
                 return Err(e);
             }
         };
-        let whole = whole_md5(verified)?;
         let proven = self
             .target
             .confirm(Written {
@@ -260,6 +284,7 @@ impl Upload {
             .set_metadata(Some(user_metadata(&self.meta)))
             .content_md5(base64::engine::general_purpose::STANDARD.encode(digest))
             .content_length(i64::try_from(body.len()).unwrap_or(i64::MAX))
+            .set_if_none_match(self.target.if_none_match.then(|| "*".to_string()))
             .body(ByteStream::from(body));
         let req = with_storage_options!(req, self.target.settings, self.lock).customize();
         let req = if self.target.settings.sign_payload {
@@ -267,21 +292,31 @@ impl Upload {
         } else {
             req.disable_payload_signing()
         };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| self.target.ctx.map("PutObject", e))?;
-        let proven = self
-            .target
-            .confirm(Written {
-                operation: "PutObject",
-                key: &self.key,
-                e_tag: out.e_tag(),
-                sent: Sent::Single { md5: digest },
-                size: self.counted,
-                md5: digest,
-            })
-            .await?;
+        let written = |e_tag| Written {
+            operation: "PutObject",
+            key: &self.key,
+            e_tag,
+            sent: Sent::Single { md5: digest },
+            size: self.counted,
+            md5: digest,
+        };
+        let out = match req.send().await {
+            Ok(out) => out,
+            Err(e) => match self.target.ctx.map("PutObject", e) {
+                e if super::conditional::is_precondition_failed(&e) => {
+                    let (proven, e_tag) = self.target.confirm_theirs(written(None)).await?;
+                    return Ok(Committed {
+                        key: self.key.clone(),
+                        size: self.counted,
+                        e_tag,
+                        parts: 0,
+                        proven,
+                    });
+                }
+                e => return Err(e),
+            },
+        };
+        let proven = self.target.confirm(written(out.e_tag())).await?;
         Ok(Committed {
             key: self.key.clone(),
             size: self.counted,
