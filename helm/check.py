@@ -295,6 +295,10 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
     c("S3_ABORT_UPLOADS_OLDER_THAN from values",
       data.get("S3_ABORT_UPLOADS_OLDER_THAN") == V["s3"]["abortUploadsOlderThan"],
       str(data.get("S3_ABORT_UPLOADS_OLDER_THAN")))
+    c("S3_CONDITIONAL_WRITES from values",
+      data.get("S3_CONDITIONAL_WRITES") == V["s3"]["conditionalWrites"]
+      and data.get("S3_CONDITIONAL_WRITES") in ("auto", "on", "off"),
+      str(data.get("S3_CONDITIONAL_WRITES")))
     c("CSS_SYNC_INDEX from values",
       str(data.get("CSS_SYNC_INDEX")).lower() == str(V["lake"]["index"]).lower(), str(data.get("CSS_SYNC_INDEX")))
 
