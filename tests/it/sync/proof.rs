@@ -133,6 +133,9 @@ enum Mode {
     Flip(usize),
     /// Answer `200 text/html` to everything.
     Html,
+    /// Before the first `n` object `PutObject`s, send the same request without its
+    /// `If-None-Match` (as a second worker writing the same bytes would).
+    Preempt(usize),
 }
 
 /// A one-request-per-connection HTTP proxy to `upstream`, returning its endpoint.
@@ -183,6 +186,37 @@ async fn forward(
                 .unwrap()
         }
         Mode::Flip(n) => n,
+        Mode::Preempt(n) => {
+            let path = parts.uri.path();
+            let object_put = parts.method == hyper::Method::PUT
+                && !parts.uri.query().unwrap_or("").contains("uploadId")
+                && !path.ends_with(".metadata.json")
+                && !path.contains("/_css-sync/")
+                && !path.contains("/_index/")
+                && parts.headers.contains_key("if-none-match");
+            if object_put && flipped.fetch_add(1, Ordering::SeqCst) < n {
+                let mut headers = parts.headers.clone();
+                headers.remove("if-none-match");
+                let _ = send(
+                    &client,
+                    upstream,
+                    &parts.method,
+                    &parts.uri,
+                    &headers,
+                    body.clone(),
+                )
+                .await;
+            }
+            return send(
+                &client,
+                upstream,
+                &parts.method,
+                &parts.uri,
+                &parts.headers,
+                body,
+            )
+            .await;
+        }
     };
     if parts.method == hyper::Method::PUT
         && body.len() > 100
@@ -191,17 +225,32 @@ async fn forward(
         let mid = body.len() / 2;
         body[mid] ^= 0x01;
     }
+    send(
+        &client,
+        upstream,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        body,
+    )
+    .await
+}
+
+async fn send(
+    client: &reqwest::Client,
+    upstream: &str,
+    method: &hyper::Method,
+    uri: &hyper::Uri,
+    headers: &hyper::HeaderMap,
+    body: Vec<u8>,
+) -> Response<Full<Bytes>> {
     let uri = format!(
         "{upstream}{}",
-        parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
     );
-    let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).unwrap();
+    let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
     let mut out = client.request(method, uri).body(body);
-    for (k, v) in &parts.headers {
+    for (k, v) in headers {
         out = out.header(k.as_str(), v.as_bytes());
     }
     let Ok(resp) = out.send().await else {
@@ -272,4 +321,50 @@ async fn an_html_endpoint_gets_nothing_counted_exported() {
     assert_eq!(run.code, 1, "objects failed:\n{}", run.stderr);
     assert_eq!(run.total("exported"), 0);
     assert_eq!(run.total("failed"), 4);
+}
+
+/// The "two workers on the same window": another writer puts the same bytes just before
+/// our `If-None-Match: *` write; moto answers 412, and the object counts present, written once.
+#[tokio::test(flavor = "multi_thread")]
+async fn moto_a_key_written_first_by_another_worker_counts_present() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim_for(&dir);
+    let mut s3 = S3Server::start(S3Kind::Moto);
+    s3.create_bucket("lake").await;
+    let expected = available(&sim_catalog(&sim).await);
+    let preempted = Arc::new(AtomicUsize::new(0));
+    let direct = s3.endpoint.clone();
+    s3.endpoint = proxy(direct.clone(), Mode::Preempt(1), preempted.clone()).await;
+    let run = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &["--part-size", "5MiB", "--conditional-writes", "on"],
+    )
+    .await;
+    s3.endpoint = direct;
+    assert!(
+        preempted.load(Ordering::SeqCst) >= 1,
+        "conditional writes were used"
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (run.total("exported"), run.total("already_present")),
+        (3, 1)
+    );
+    assert!(
+        run.stderr
+            .contains("key already written with the same bytes"),
+        "{}",
+        run.stderr
+    );
+    // The preempted object has no sidecar from us (its writer owns it): the next run repairs it.
+    let again = run_sync(&sim, &s3, "lake", FLAGS).await;
+    assert_eq!(
+        (again.total("exported"), again.total("already_present")),
+        (0, 4)
+    );
+    assert_eq!(again.metric_sum("css_sync_sidecars_repaired_total"), 1.0);
+    assert_bucket_matches(&s3, "lake", &expected).await;
+    assert_eq!(s3.open_multipart_uploads("lake").await, 0);
 }
