@@ -1,7 +1,9 @@
 //! Crash hygiene at start: incomplete multipart uploads under the key prefix (left by a killed
 //! run) that were initiated more than `S3_ABORT_UPLOADS_OLDER_THAN` ago are aborted; younger
 //! ones are never touched (another worker's live upload). Listing is paginated and bounded
-//! ([`MAX_PAGES`]). An endpoint without `ListMultipartUploads` (s3s-fs) is only logged: a
+//! ([`MAX_PAGES`]). Some servers answer a fixed `Initiated` date (moto 5.1.18 says
+//! 2010-11-10 for every upload), so an upload also counts stale only if none of its parts
+//! (`ListParts`) was uploaded within the threshold: a live upload keeps sending parts. An endpoint without `ListMultipartUploads` (s3s-fs) is only logged: a
 //! bucket lifecycle rule stays the backstop. The age rule is [`is_stale`], pure; this module
 //! never touches objects.
 
@@ -41,13 +43,17 @@ pub fn parse_older_than(
     Ok(Some(d))
 }
 
-/// Whether an upload initiated at `initiated` is old enough to abort at `now`. An upload
-/// without a start time, or one "from the future" (clock skew), is never stale.
-pub fn is_stale(initiated: Option<SystemTime>, now: SystemTime, older_than: Duration) -> bool {
-    match initiated.and_then(|i| now.duration_since(i).ok()) {
-        Some(age) => age > older_than,
-        None => false,
-    }
+/// Whether an upload initiated at `initiated`, whose newest part was uploaded at
+/// `newest_part` (`None`: no parts), is old enough to abort at `now`. An upload without a
+/// start time, or with a start or part "from the future" (clock skew), is never stale.
+pub fn is_stale(
+    initiated: Option<SystemTime>,
+    newest_part: Option<SystemTime>,
+    now: SystemTime,
+    older_than: Duration,
+) -> bool {
+    let old = |t: SystemTime| now.duration_since(t).is_ok_and(|age| age > older_than);
+    initiated.is_some_and(old) && newest_part.is_none_or(old)
 }
 
 impl S3Target {
@@ -88,7 +94,11 @@ impl S3Target {
                     continue;
                 };
                 let initiated = u.initiated().and_then(|t| SystemTime::try_from(*t).ok());
-                if !key.starts_with(&prefix) || !is_stale(initiated, now, older_than) {
+                if !key.starts_with(&prefix) || !is_stale(initiated, None, now, older_than) {
+                    continue;
+                }
+                let newest = self.newest_part(key, id).await?;
+                if !is_stale(initiated, newest, now, older_than) {
                     continue;
                 }
                 tracing::info!(key, upload_id = id, "aborting a stale multipart upload");
@@ -114,6 +124,38 @@ impl S3Target {
     }
 }
 
+impl S3Target {
+    /// When the newest part of an upload was uploaded (`ListParts`, bounded by [`MAX_PAGES`]).
+    async fn newest_part(&self, key: &str, upload_id: &str) -> Result<Option<SystemTime>, S3Error> {
+        let mut newest: Option<SystemTime> = None;
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.settings.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| self.ctx.map("ListParts", e))?;
+            for p in page.parts() {
+                let t = p
+                    .last_modified()
+                    .and_then(|t| SystemTime::try_from(*t).ok());
+                newest = newest.max(t);
+            }
+            let next = page.next_part_number_marker().map(str::to_string);
+            if page.is_truncated() != Some(true) || next.is_none() || next == marker {
+                break;
+            }
+            marker = next;
+        }
+        Ok(newest)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,11 +165,17 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(100 * 3600);
         let h = |n: u64| Some(now - Duration::from_secs(n * 3600));
         let day = DEFAULT_ABORT_OLDER_THAN;
-        assert!(is_stale(h(25), now, day));
-        assert!(!is_stale(h(24), now, day));
-        assert!(!is_stale(h(1), now, day));
-        assert!(!is_stale(None, now, day));
-        assert!(!is_stale(Some(now + Duration::from_secs(60)), now, day));
+        let future = Some(now + Duration::from_secs(60));
+        assert!(is_stale(h(25), None, now, day));
+        assert!(is_stale(h(99), h(25), now, day));
+        assert!(!is_stale(h(24), None, now, day));
+        assert!(!is_stale(h(1), None, now, day));
+        assert!(!is_stale(None, None, now, day));
+        assert!(!is_stale(None, h(30), now, day));
+        assert!(!is_stale(future, None, now, day));
+        // A fixed old `Initiated` (moto), but a part sent an hour ago: live.
+        assert!(!is_stale(h(99), h(1), now, day));
+        assert!(!is_stale(h(99), future, now, day));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod e2e;
 mod faults;
+mod hygiene;
 mod ids;
 mod index;
 mod layouts;
