@@ -194,6 +194,14 @@ impl Settings {
                 })?,
             ..s3
         };
+        if s3.verify == crate::s3::VerifyMode::Etag
+            && matches!(s3.sse, Some(crate::s3::Sse::Kms { .. }))
+        {
+            return Err(invalid(
+                "S3_VERIFY",
+                "etag cannot prove SSE-KMS objects (their ETags are not MD5s): use auto or read-back",
+            ));
+        }
         // end issue 11 (proof)
 
         let ids = read_ids(a)?;
@@ -280,3 +288,7 @@ pub mod purge;
 #[cfg(test)]
 #[path = "config/tests.rs"]
 mod tests;
+// issue 11 (proof)
+#[cfg(test)]
+#[path = "config/proof_tests.rs"]
+mod proof_tests;
