@@ -320,6 +320,16 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
     c("LOG_FORMAT from values", data.get("LOG_FORMAT") == V["logFormat"])
     c("CSS_JOB_DEADLINE set", "CSS_JOB_DEADLINE" in data)
     c("CSS_CALL_DEADLINE set", "CSS_CALL_DEADLINE" in data)
+    # issue 11 (proof): the write proof and the crash hygiene come from values.
+    c("S3_VERIFY from values", data.get("S3_VERIFY") == V["s3"]["verify"], str(data.get("S3_VERIFY")))
+    c("S3_VERIFY is a known mode", data.get("S3_VERIFY") in ("auto", "etag", "read-back"))
+    c("S3_ABORT_UPLOADS_OLDER_THAN from values",
+      data.get("S3_ABORT_UPLOADS_OLDER_THAN") == V["s3"]["abortUploadsOlderThan"],
+      str(data.get("S3_ABORT_UPLOADS_OLDER_THAN")))
+    c("S3_CONDITIONAL_WRITES from values",
+      data.get("S3_CONDITIONAL_WRITES") == V["s3"]["conditionalWrites"]
+      and data.get("S3_CONDITIONAL_WRITES") in ("auto", "on", "off"),
+      str(data.get("S3_CONDITIONAL_WRITES")))
     c("CSS_SYNC_INDEX from values",
       str(data.get("CSS_SYNC_INDEX")).lower() == str(V["lake"]["index"]).lower(), str(data.get("CSS_SYNC_INDEX")))
 

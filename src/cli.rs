@@ -220,6 +220,24 @@ pub struct S3Args {
     /// (s3:PutObjectLegalHold). Needs a bucket with Object Lock enabled.
     #[arg(long, env = "S3_OBJECT_LOCK_LEGAL_HOLD", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub object_lock_legal_hold: bool,
+    // issue 11 (proof)
+    /// How every write's stored bytes are proven: auto (default: the ETag must equal the MD5,
+    /// or the multipart ETag, computed from the bytes sent; a read-back where ETags are not
+    /// MD5s, e.g. SSE-KMS), etag (the ETag only; anything else fails) or read-back (always read
+    /// the object back through MD5: one more transfer of every byte).
+    #[arg(long, env = "S3_VERIFY", default_value = defaults::VERIFY)]
+    pub verify: String,
+    /// At start, abort incomplete multipart uploads under the prefix initiated longer ago than
+    /// this (left by killed runs); younger ones are never touched. At least 1s (under 1h is
+    /// logged as risky with several workers per prefix); off disables.
+    #[arg(long, env = "S3_ABORT_UPLOADS_OLDER_THAN", default_value = defaults::ABORT_UPLOADS_OLDER_THAN)]
+    pub abort_uploads_older_than: String,
+    /// If-None-Match: * on the writes that create objects, so each key is written once: auto
+    /// (default: used when a probe at start shows the endpoint honours it), on (required:
+    /// exit 3 otherwise) or off.
+    #[arg(long, env = "S3_CONDITIONAL_WRITES", default_value = defaults::CONDITIONAL_WRITES)]
+    pub conditional_writes: String,
+    // end issue 11 (proof)
 }
 
 #[derive(Debug, Args)]

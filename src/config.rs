@@ -192,6 +192,38 @@ impl Settings {
             ..S3Settings::default()
         };
 
+        // issue 11 (proof): how writes are proven, and the crash hygiene at start.
+        let s3 = S3Settings {
+            verify: crate::s3::VerifyMode::parse(&a.s3.verify).ok_or_else(|| {
+                invalid(
+                    "S3_VERIFY",
+                    format!("{:?}: expected auto, etag or read-back", a.s3.verify),
+                )
+            })?,
+            abort_uploads_older_than: crate::s3::hygiene::parse_older_than(
+                &a.s3.abort_uploads_older_than,
+                parse_duration,
+            )
+            .map_err(|r| invalid("S3_ABORT_UPLOADS_OLDER_THAN", r))?,
+            conditional_writes: crate::s3::ConditionalWrites::parse(&a.s3.conditional_writes)
+                .ok_or_else(|| {
+                    invalid(
+                        "S3_CONDITIONAL_WRITES",
+                        format!("{:?}: expected auto, on or off", a.s3.conditional_writes),
+                    )
+                })?,
+            ..s3
+        };
+        if s3.verify == crate::s3::VerifyMode::Etag
+            && matches!(s3.sse, Some(crate::s3::Sse::Kms { .. }))
+        {
+            return Err(invalid(
+                "S3_VERIFY",
+                "etag cannot prove SSE-KMS objects (their ETags are not MD5s): use auto or read-back",
+            ));
+        }
+        // end issue 11 (proof)
+
         let ids = read_ids(a)?;
         let since = a
             .selection
@@ -297,3 +329,8 @@ mod tests;
 #[cfg(test)]
 #[path = "config/bounds_tests.rs"]
 mod bounds_tests;
+
+// issue 11 (proof)
+#[cfg(test)]
+#[path = "config/proof_tests.rs"]
+mod proof_tests;

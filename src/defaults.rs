@@ -43,6 +43,14 @@ pub const KEY_TEMPLATE: &str = s3::DEFAULT_KEY_TEMPLATE;
 pub const PART_SIZE: &str = "16MiB";
 pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
 pub const CHECKSUM: &str = "when-required";
+// issue 11 (proof)
+/// `S3_VERIFY`: ETag proof, read-back where ETags cannot be MD5s.
+pub const VERIFY: &str = "auto";
+/// `S3_ABORT_UPLOADS_OLDER_THAN`: [`s3::hygiene::DEFAULT_ABORT_OLDER_THAN`] as text.
+pub const ABORT_UPLOADS_OLDER_THAN: &str = "24h";
+/// `S3_CONDITIONAL_WRITES`: used where the start-up probe shows they are honoured.
+pub const CONDITIONAL_WRITES: &str = "auto";
+// end issue 11 (proof)
 
 // Time bounds (issue 11: bounds)
 /// S3 TCP/TLS connect.
@@ -75,5 +83,17 @@ mod tests {
     fn texts_parse_to_the_library_values() {
         assert_eq!(parse_bytes(PART_SIZE).unwrap(), s3::DEFAULT_PART_SIZE);
         assert!(parse_bytes(BATCH_MAX_BYTES).unwrap() < MAX_ZIP_BYTES);
+        assert_eq!(
+            crate::config::parse_duration(ABORT_UPLOADS_OLDER_THAN).unwrap(),
+            s3::hygiene::DEFAULT_ABORT_OLDER_THAN
+        );
+        assert_eq!(
+            s3::VerifyMode::parse(VERIFY),
+            Some(s3::VerifyMode::default())
+        );
+        assert_eq!(
+            s3::ConditionalWrites::parse(CONDITIONAL_WRITES),
+            Some(s3::ConditionalWrites::default())
+        );
     }
 }

@@ -1,22 +1,22 @@
 //! One object's bytes → one verified S3 object, or nothing. The bytes come from a zip entry
 //! (bulk download) or a single-object download; they are streamed into an S3 upload while the
-//! size and MD5 are computed, then checked against the catalog record. Only a match writes
-//! the sidecar and completes the upload; anything else aborts it, so a bad object never
-//! remains in S3 looking valid. This module decides nothing about retries: it reports what
+//! size and MD5 are computed, then checked against the catalog record. Only a match completes
+//! the upload, S3's answer must prove the stored bytes, and only then is the sidecar written;
+//! anything else aborts (or deletes) it, so a bad object never remains in S3 looking valid. This module decides nothing about retries: it reports what
 //! happened to each object and whether the zip stream can go on.
 
 use crate::css::model::ObjectRecord;
 use crate::entry_names::{EntryNames, Resolved};
 use crate::failure::{Cause, Rejection, Stage};
 use crate::metrics as m;
-use crate::s3::{Committed, ObjectMeta, S3Error, S3Target, Upload};
+use crate::s3::{Committed, ExistingObject, ObjectMeta, S3Error, S3Target, Upload};
 use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
 use crate::verify;
 use md5::{Digest as _, Md5};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// Read buffer for moving bytes from a zip entry or download into an upload.
 const CHUNK: usize = 256 * 1024;
@@ -215,7 +215,8 @@ impl Exporter {
             .await
     }
 
-    /// The gate: check, then sidecar, then complete; abort on anything else.
+    /// The gate: check, then complete (S3's answer proving the stored bytes), then the
+    /// sidecar; abort on anything else.
     async fn settle(
         &self,
         region: &str,
@@ -234,29 +235,87 @@ impl Exporter {
                 return Err(Rejection::new(Stage::Verify, mismatch));
             }
         };
-        if self.sidecar {
-            // Written before the object completes: the object is the commit point, so a
-            // sidecar never claims an object that is not there, and a failed commit is
-            // redone (sidecar included) by the next run.
-            let json = match serde_json::to_vec_pretty(rec) {
-                Ok(j) => j,
+        // Built before the commit, so a record that cannot be serialised writes nothing.
+        let json = if self.sidecar {
+            match serde_json::to_vec_pretty(rec) {
+                Ok(j) => Some(j),
                 Err(e) => {
                     upload.abort().await;
                     return Err(Rejection::new(Stage::Sidecar, Cause::Sidecar(e)));
                 }
-            };
-            if let Err(e) = self.s3.put_sidecar(key, json.into()).await {
-                upload.abort().await;
-                return Err(Rejection::new(Stage::S3, e));
             }
-        }
+        } else {
+            None
+        };
         let committed = upload
             .commit(proof)
             .await
             .map_err(|e| Rejection::new(Stage::S3, e))?;
+        // Written already with the same bytes (a 412 on our conditional write: another worker,
+        // or our own earlier attempt whose sidecar failed): write the sidecar only if it does
+        // not already record this object, so two writers do not both write it.
+        let theirs = committed.proven_by() == crate::s3::ProvenBy::AlreadyThere;
+        let recorded = theirs && self.sidecar_records(&committed, rec).await;
+        if let Some(json) = json.filter(|_| !recorded) {
+            // Written after its object is proven, carrying the object's committed ETag and
+            // size: a sidecar never claims an object that is not there. If it fails, the
+            // object is reported failed and exported again (the retry overwrites it); a run
+            // that stops first leaves a proven object without sidecar, which the next run's
+            // presence check repairs.
+            let checksum = verify::catalog_checksum(rec);
+            if let Err(e) = self
+                .s3
+                .put_sidecar(&committed, &checksum, json.into())
+                .await
+            {
+                return Err(Rejection::new(Stage::S3, e));
+            }
+        }
         self.commits.committed(region, rec, &committed);
         debug!(region, id = %rec.id, key, size, "object exported");
         Ok(committed)
+    }
+}
+
+impl Exporter {
+    /// Whether the sidecar beside `committed` already records it (ETag, size, catalog MD5).
+    async fn sidecar_records(&self, committed: &Committed, rec: &ObjectRecord) -> bool {
+        let Ok(Some(r)) = self.s3.recorded(&committed.key).await else {
+            return false;
+        };
+        let e_tag = committed.e_tag.as_deref().map(crate::s3::proof::normalize);
+        r.e_tag.is_some()
+            && r.e_tag == e_tag
+            && r.size == Some(committed.size)
+            && r.md5.as_deref() == Some(verify::catalog_checksum(rec).as_str())
+    }
+
+    /// Rewrites the sidecar of an object the presence check proved (its own ETag is the
+    /// catalog MD5, or a read-back matched), recording what that check saw. A failure is only
+    /// logged: the object stays present and the next run tries again.
+    pub async fn repair_sidecar(&self, region: &str, rec: &ObjectRecord, object: &ExistingObject) {
+        let (Ok(json), Some(e_tag), Ok(key)) = (
+            serde_json::to_vec_pretty(rec),
+            object.e_tag.as_deref(),
+            self.key(region, rec),
+        ) else {
+            return;
+        };
+        let checksum = verify::catalog_checksum(rec);
+        match self
+            .s3
+            .repair_sidecar(&key, e_tag, object.size, &checksum, json.into())
+            .await
+        {
+            Ok(()) => {
+                metrics::counter!(m::SIDECARS_REPAIRED).increment(1);
+                info!(region, id = %rec.id, key, "sidecar repaired beside a present object");
+            }
+            Err(e) => {
+                warn!(region, id = %rec.id, key, error = %crate::failure::error_chain(&e),
+                    "sidecar not repaired; the next run tries again");
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@
 //! | [`verify`] | pure: streamed size + MD5 against the catalog record → the [`verify::Verified`] proof |
 //! | [`entry_names`] | pure: which record a zip entry is (exact name, else a unique `/`·`:` suffix) |
 //! | [`export`] | one entry → one verified S3 object (or none): the export gate |
-//! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof |
+//! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof and proven from S3's answer; presence, conditional writes, stale-upload hygiene |
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
 //! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
 //! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |

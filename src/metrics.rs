@@ -36,6 +36,13 @@ pub const ENTRIES_REJECTED: &str = "css_sync_zip_entries_rejected_total";
 pub const S3_ERRORS: &str = "css_sync_s3_errors_total";
 /// Multipart uploads aborted after a failed check or error.
 pub const MULTIPART_ABORTED: &str = "css_sync_multipart_aborted_total";
+/// Objects found in S3 at presence time but not proven to be what css-sync committed (so
+/// exported again), by `reason` (size, css_md5, no_etag, etag_changed, read_back).
+pub const PRESENCE_REFUSED: &str = "css_sync_presence_refused_total";
+/// Sidecars rewritten beside a proven present object (missing or stale).
+pub const SIDECARS_REPAIRED: &str = "css_sync_sidecars_repaired_total";
+/// Incomplete multipart uploads older than `S3_ABORT_UPLOADS_OLDER_THAN` aborted at start.
+pub const STALE_UPLOADS_ABORTED: &str = "css_sync_stale_uploads_aborted_total";
 /// Seconds a bulk job spent between start and a terminal state, by `region`.
 pub const JOB_WAIT_SECONDS: &str = "css_sync_bulk_job_wait_seconds";
 /// Duration of the whole run in seconds.

@@ -17,7 +17,7 @@ use crate::index::writer::IndexWriter;
 use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
-use crate::s3::{Committed, S3Target};
+use crate::s3::{Committed, Presence, S3Target};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use std::collections::HashMap;
@@ -53,6 +53,12 @@ impl Ctx {
     /// The one place an object counts as exported: the tally and the index row.
     async fn exported(&self, region: &str, rec: &ObjectRecord, committed: &Committed) {
         self.exporter.commits.counted(region, &rec.id);
+        // A conditional write refused because someone else already wrote the same bytes: the
+        // object counts present here, exported by its writer (issue 11, proof).
+        if committed.proven_by() == crate::s3::ProvenBy::AlreadyThere {
+            self.tally.present(region, rec);
+            return;
+        }
         self.tally.exported(region, rec);
         if let Some(index) = &self.index {
             index.record(region, rec, committed).await;
@@ -353,13 +359,24 @@ async fn needs_export(
             return Ok(None);
         }
     };
-    match ctx.exporter.s3.existing(&key).await {
-        Ok(Some(existing))
-            if existing.md5_meta.as_deref() == Some(&crate::verify::catalog_checksum(&rec))
-                && existing.size == rec.stored_bytes =>
-        {
+    // Present only when S3 proves it holds what css-sync committed (crate::s3::presence).
+    match ctx.exporter.s3.presence(&key, &rec).await {
+        Ok((Presence::Present, _)) => {
             ctx.tally.present(region, &rec);
             Ok(None)
+        }
+        Ok((Presence::RepairSidecar, Some(object))) => {
+            ctx.exporter.repair_sidecar(region, &rec, &object).await;
+            ctx.tally.present(region, &rec);
+            Ok(None)
+        }
+        Ok((Presence::NotOurs(why), _)) => {
+            metrics::counter!(crate::metrics::PRESENCE_REFUSED, "reason" => why).increment(1);
+            warn!(region, id = %rec.id, key, reason = why,
+                "object in S3 is not the one css-sync committed; exporting it again");
+            // With If-None-Match on, our write would be refused by the object it replaces.
+            ctx.exporter.s3.clear_for_rewrite(&key).await;
+            Ok(Some(rec))
         }
         Ok(_) => Ok(Some(rec)),
         Err(e) => {

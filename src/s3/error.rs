@@ -68,6 +68,29 @@ pub enum S3Error {
         against: &'static str,
         other: String,
     },
+    #[error("S3 {operation} answered ETag {got}, but the bytes sent make {expected}: the stored bytes are not ours")]
+    EtagMismatch {
+        operation: &'static str,
+        expected: String,
+        got: String,
+    },
+    #[error("S3 {operation} did not prove the stored bytes: {detail}")]
+    NoProof {
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("read-back of the stored object found {size} bytes with MD5 {md5}, not {want_size} bytes with MD5 {want_md5}")]
+    ReadBackMismatch {
+        size: u64,
+        md5: String,
+        want_size: u64,
+        want_md5: String,
+    },
+    #[error("S3 {operation}: the key was written meanwhile by someone else, with other bytes ({detail}); not overwritten")]
+    WrittenByOther {
+        operation: &'static str,
+        detail: String,
+    },
     #[error("object of {size} bytes is over S3's limit of {max} bytes")]
     TooLarge { size: u64, max: u64 },
     #[error("upload unusable after an earlier failure or an interrupted write")]
@@ -97,6 +120,10 @@ impl S3Error {
             S3Error::Overrun { .. } => "overrun",
             S3Error::SizeMismatch { .. } => "size_mismatch",
             S3Error::Md5Mismatch { .. } => "md5_mismatch",
+            S3Error::EtagMismatch { .. } => "etag_mismatch",
+            S3Error::NoProof { .. } => "no_proof",
+            S3Error::ReadBackMismatch { .. } => "read_back_mismatch",
+            S3Error::WrittenByOther { .. } => "written_by_other",
             S3Error::TooLarge { .. } => "too_large",
             S3Error::Poisoned => "poisoned",
             S3Error::Embedded(_) => "embedded",

@@ -133,6 +133,11 @@ impl KeyTemplate {
         Ok(self)
     }
 
+    /// The key prefix (empty, or ending with `/`): every key starts with it.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The key for one catalog record in `region`.
     pub fn render(&self, rec: &ObjectRecord, region: &str) -> Result<String, KeyError> {
         let mut key = self.prefix.clone();

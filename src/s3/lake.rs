@@ -29,7 +29,7 @@ impl S3Target {
         let sse_c = o.sse_customer_algorithm().is_some();
         LakeEvidence::Found(LakeObject {
             size,
-            css_md5: super::upload::css_md5(&o),
+            css_md5: super::presence::css_md5(&o),
             etag: o.e_tag().map(|e| e.trim().trim_matches('"').to_string()),
             etag_is_md5: !kms && !sse_c,
             read_back: None,
@@ -46,7 +46,11 @@ impl S3Target {
         }
     }
 
-    async fn read_back_inner(&self, key: &str, limit: u64) -> Result<(u64, [u8; 16]), S3Error> {
+    pub(crate) async fn read_back_inner(
+        &self,
+        key: &str,
+        limit: u64,
+    ) -> Result<(u64, [u8; 16]), S3Error> {
         let got = self
             .client
             .get_object()

@@ -173,11 +173,11 @@ async fn requests_with(lock: ObjectLock) -> Vec<Seen> {
     };
     let target = S3Target::from_client(aws_sdk_s3::Client::from_conf(conf), settings);
     upload(&target, "t/small", &data(10)).await.unwrap();
-    upload(&target, "t/large", &data(2 * MIN_PART_SIZE + 3))
+    let large = upload(&target, "t/large", &data(2 * MIN_PART_SIZE + 3))
         .await
         .unwrap();
     target
-        .put_sidecar("t/large", Bytes::from_static(b"{}"))
+        .put_sidecar(&large, "ab", Bytes::from_static(b"{}"))
         .await
         .unwrap();
     let seen = rec.0.lock().unwrap().clone();

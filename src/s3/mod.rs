@@ -3,18 +3,26 @@
 //! embedded S3-compatible server over a folder ([`embedded`], for `css-sync demo` and tests).
 //! Endpoint, region and credentials come from aws-config's standard chain
 //! (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, web identity, pod identity, profiles …); this
-//! module only adds path-style addressing, the checksum policy, the retry bound and a
-//! `HeadBucket` health check. Nothing becomes visible in the bucket before the caller proves
+//! module only adds path-style addressing, the checksum policy, the retry bound, a
+//! `HeadBucket` health check and, at connect, the abort of stale multipart uploads
+//! ([`hygiene`]). Every write is proven from S3's answer or a read-back (`proof`, `confirm`);
+//! presence at re-run time is judged by [`presence`]. Nothing becomes visible in the bucket before the caller proves
 //! the bytes matched the catalog (see [`crate::verify::Verified`]).
 
+pub mod conditional;
+mod confirm;
 #[cfg(any(feature = "sim", test))]
 pub mod embedded;
 mod error;
+pub mod hygiene;
 pub mod keys;
 mod lake;
 pub mod lock;
 mod multipart;
+pub mod presence;
+pub mod proof;
 mod request;
+mod small;
 pub mod upload;
 
 use std::sync::Arc;
@@ -22,12 +30,16 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
+pub use conditional::ConditionalWrites;
+pub use confirm::ProvenBy;
 use error::ErrorContext;
 pub use error::S3Error;
 pub use keys::{sidecar_key, KeyError, KeyTemplate, DEFAULT_KEY_TEMPLATE};
 pub use lock::{LockHeaders, LockMode, ObjectLock, RetainFor, Retention};
+pub use presence::{ExistingObject, Presence};
+pub use proof::VerifyMode;
 pub use request::ObjectMeta;
-pub use upload::{Committed, ExistingObject, Upload};
+pub use upload::{Committed, Upload};
 
 use crate::css::model::ObjectRecord;
 
@@ -90,6 +102,13 @@ pub struct S3Settings {
     pub object_lock: ObjectLock,
     /// Connect, first-byte, attempt and call limits of every request.
     pub timeouts: S3Timeouts,
+    /// How every write's stored bytes are proven (`S3_VERIFY`, default `auto`).
+    pub verify: VerifyMode,
+    /// Abort incomplete multipart uploads under the prefix older than this at connect
+    /// (`S3_ABORT_UPLOADS_OLDER_THAN`, default 24 h; `None`: never).
+    pub abort_uploads_older_than: Option<std::time::Duration>,
+    /// `If-None-Match: *` on the writes that create objects (`S3_CONDITIONAL_WRITES`).
+    pub conditional_writes: ConditionalWrites,
 }
 
 /// Time limits of every S3 request (`S3_CONNECT_TIMEOUT`, `S3_READ_TIMEOUT`,
@@ -133,6 +152,9 @@ impl Default for S3Settings {
             sign_payload: false,
             object_lock: ObjectLock::default(),
             timeouts: S3Timeouts::default(),
+            verify: VerifyMode::default(),
+            abort_uploads_older_than: Some(hygiene::DEFAULT_ABORT_OLDER_THAN),
+            conditional_writes: ConditionalWrites::default(),
         }
     }
 }
@@ -145,6 +167,8 @@ pub struct S3Target {
     pub(crate) ctx: Arc<ErrorContext>,
     /// Aborts of uploads dropped mid-way (an interrupted run): awaited before exit.
     pub(crate) aborts: tokio_util::task::TaskTracker,
+    /// Send `If-None-Match: *` (set by [`S3Target::set_up_conditional_writes`]).
+    pub(crate) if_none_match: bool,
 }
 
 impl std::fmt::Debug for S3Target {
@@ -210,7 +234,7 @@ impl S3Target {
         // silent endpoint fails here within S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT.
         let bound = settings.timeouts.connect + settings.timeouts.read;
         credentials(&sdk, bound).await?;
-        let target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host.clone());
+        let mut target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host.clone());
         match tokio::time::timeout(bound, target.healthcheck()).await {
             Ok(checked) => checked?,
             Err(_) => {
@@ -227,6 +251,8 @@ impl S3Target {
             }
         }
         target.check_object_lock().await?;
+        target.set_up_conditional_writes().await?;
+        target.clean_up_stale_uploads().await;
         Ok(target)
     }
 
@@ -268,6 +294,7 @@ impl S3Target {
             settings: Arc::new(settings),
             ctx: Arc::new(ctx),
             aborts: tokio_util::task::TaskTracker::new(),
+            if_none_match: false,
         }
     }
 
@@ -296,6 +323,20 @@ impl S3Target {
                 },
                 other => other,
             }),
+        }
+    }
+
+    /// Crash hygiene ([`hygiene`]): aborts stale incomplete uploads if configured. A failure
+    /// is logged, never fatal: exports stay correct without it.
+    pub async fn clean_up_stale_uploads(&self) {
+        let Some(older_than) = self.settings.abort_uploads_older_than else {
+            return;
+        };
+        match self.abort_stale_uploads(older_than).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
+            Err(e) => tracing::warn!(error = %crate::failure::error_chain(&e),
+                "could not list incomplete multipart uploads; none aborted"),
         }
     }
 

@@ -2,7 +2,9 @@
 //! `Content-MD5` (bounded: [`Multipart::push`] waits while `limit` parts are in flight),
 //! `CompleteMultipartUpload` with every part in order, and `AbortMultipartUpload`. Each part's
 //! bytes live in one `Bytes` until that part succeeded, so the SDK's retries re-send exactly
-//! the same bytes. Policy (when to create, when to complete) belongs to [`super::upload`].
+//! the same bytes. The MD5 of every part is kept by part number, so the caller can compare the
+//! multipart ETag S3 answers with the one computed locally ([`super::proof`]). Policy (when to
+//! create, when to complete, whether the answer proves the bytes) belongs to [`super::upload`].
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -21,10 +23,15 @@ pub(crate) struct Multipart {
     key: String,
     upload_id: String,
     next_part: i32,
-    in_flight: JoinSet<Result<CompletedPart, S3Error>>,
-    done: Vec<CompletedPart>,
+    in_flight: JoinSet<Result<(CompletedPart, [u8; 16]), S3Error>>,
+    /// Parts S3 accepted, with the MD5 of the bytes we sent for each.
+    done: Vec<(CompletedPart, [u8; 16])>,
     /// Completed or aborted: nothing left to clean up on drop.
     closed: bool,
+    /// `CompleteMultipartUpload` was sent: the object may exist even if the answer failed.
+    complete_sent: bool,
+    /// The part MD5s in order, once `complete` gathered them.
+    digests: Vec<[u8; 16]>,
 }
 
 impl Multipart {
@@ -49,6 +56,8 @@ impl Multipart {
             in_flight: JoinSet::new(),
             done: Vec::new(),
             closed: false,
+            complete_sent: false,
+            digests: Vec::new(),
         })
     }
 
@@ -68,7 +77,8 @@ impl Multipart {
         self.in_flight.spawn(async move {
             const OP: &str = "UploadPart";
             let len = body.len();
-            let md5 = md5_base64(body.clone()).await?;
+            let digest = md5_of(body.clone()).await?;
+            let md5 = base64::engine::general_purpose::STANDARD.encode(digest);
             let req = client
                 .upload_part()
                 .bucket(bucket)
@@ -90,12 +100,23 @@ impl Multipart {
                 record(OP, &e);
                 return Err(e);
             };
-            Ok(CompletedPart::builder()
+            let part = CompletedPart::builder()
                 .part_number(part_number)
                 .e_tag(e_tag)
-                .build())
+                .build();
+            Ok((part, digest))
         });
         Ok(())
+    }
+
+    /// The MD5 of every part in order, once `complete` was called.
+    pub(crate) fn digests(&self) -> &[[u8; 16]] {
+        &self.digests
+    }
+
+    /// Whether `CompleteMultipartUpload` was sent (answered or not).
+    pub(crate) fn complete_sent(&self) -> bool {
+        self.complete_sent
     }
 
     /// Number of parts handed to [`push`](Self::push) so far.
@@ -119,14 +140,20 @@ impl Multipart {
     }
 
     /// Waits for every part, then `CompleteMultipartUpload` with the parts in order. Returns
-    /// the object's ETag. On error the caller still owns the upload and must abort it.
-    pub(crate) async fn complete(&mut self) -> Result<Option<String>, S3Error> {
+    /// the object's ETag as answered and the MD5 of every part in part order. On error the
+    /// caller still owns the upload and must abort it.
+    pub(crate) async fn complete(
+        &mut self,
+        if_none_match: bool,
+    ) -> Result<(Option<String>, Vec<[u8; 16]>), S3Error> {
         const OP: &str = "CompleteMultipartUpload";
         while !self.in_flight.is_empty() {
             self.join_one().await?;
         }
-        let mut parts = std::mem::take(&mut self.done);
-        parts.sort_by_key(|p| p.part_number());
+        let mut done = std::mem::take(&mut self.done);
+        done.sort_by_key(|(p, _)| p.part_number());
+        let (parts, digests): (Vec<CompletedPart>, Vec<[u8; 16]>) = done.into_iter().unzip();
+        self.digests = digests.clone();
         let numbered_in_order = parts
             .iter()
             .enumerate()
@@ -137,6 +164,7 @@ impl Multipart {
                 detail: format!("{} parts sent, {} accounted for", self.parts(), parts.len()),
             });
         }
+        self.complete_sent = true;
         let out = self
             .target
             .client
@@ -144,6 +172,7 @@ impl Multipart {
             .bucket(&self.target.settings.bucket)
             .key(&self.key)
             .upload_id(&self.upload_id)
+            .set_if_none_match(if_none_match.then(|| "*".to_string()))
             .multipart_upload(
                 CompletedMultipartUpload::builder()
                     .set_parts(Some(parts))
@@ -153,7 +182,7 @@ impl Multipart {
             .await
             .map_err(|e| self.target.ctx.map(OP, e))?;
         self.closed = true;
-        Ok(out.e_tag().map(str::to_string))
+        Ok((out.e_tag().map(str::to_string), digests))
     }
 
     /// Cancels parts in flight, waits for them to stop, then `AbortMultipartUpload`. Never
@@ -192,7 +221,7 @@ impl Drop for Multipart {
     }
 }
 
-async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
+pub(crate) async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
     const OP: &str = "AbortMultipartUpload";
     let res = target
         .client
@@ -213,12 +242,6 @@ async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
                 "could not abort multipart upload; a lifecycle rule must clean it up");
         }
     }
-}
-
-/// Base64 MD5 of `body`, hashed off the async workers.
-pub(crate) async fn md5_base64(body: Bytes) -> Result<String, S3Error> {
-    let digest = md5_of(body).await?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(digest))
 }
 
 /// MD5 of `body`, hashed off the async workers.

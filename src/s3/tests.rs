@@ -257,8 +257,28 @@ async fn sidecar_round_trips() {
     let env = env_with(|_| {}).await;
     let json = serde_json::json!({"id": "x", "type": "t", "futureField": {"n": [1, 2]}});
     let bytes = bytes::Bytes::from(serde_json::to_vec(&json).unwrap());
-    env.target.put_sidecar("t/x.mp3", bytes).await.unwrap();
-    let (got, ct, _) = get(&env.target, "t/x.mp3.metadata.json").await;
+    let body = data(P + 1);
+    let object = upload(&env.target, "t/x.mp3", &body).await.unwrap();
+    env.target
+        .put_sidecar(&object, &md5_hex(&body), bytes)
+        .await
+        .unwrap();
+    let (got, ct, md) = get(&env.target, "t/x.mp3.metadata.json").await;
+    // The proof recorded at commit: the object's multipart ETag and size, and the catalog
+    // checksum.
+    let parts: Vec<[u8; 16]> = body
+        .chunks(P as usize)
+        .map(|c| Md5::digest(c).into())
+        .collect();
+    assert_eq!(md["css-sync-etag"], proof::multipart_etag(&parts));
+    assert_eq!(
+        object.e_tag.as_deref().map(proof::normalize),
+        Some(md["css-sync-etag"].clone())
+    );
+    assert_eq!(md["css-sync-size"], (P + 1).to_string());
+    assert_eq!(md["css-md5"], md5_hex(&body));
+    let rec = env.target.recorded("t/x.mp3").await.unwrap().unwrap();
+    assert_eq!(rec.size, Some(P + 1));
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&got).unwrap(),
         json

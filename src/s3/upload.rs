@@ -4,7 +4,9 @@
 //! before verification. A larger one becomes a multipart upload, created at the first full
 //! part; parts go out concurrently with `Content-MD5`, and `CompleteMultipartUpload` is sent
 //! only by `commit`, which first cross-checks the caller's [`Verified`] proof against the bytes
-//! this upload counted, the announced size and the catalog MD5. Any failure, an explicit
+//! this upload counted, the announced size and the catalog MD5. After the write, S3's answer
+//! must prove the stored bytes (ETag, or a read-back: `super::confirm`), or the object is
+//! deleted and the commit fails; a [`Committed`] exists only for a proven object. Any failure, an explicit
 //! [`Upload::abort`], or dropping the upload uncommitted aborts the multipart upload (on drop,
 //! from a task spawned on the current Tokio runtime; see `super::multipart`). An in-flight `write` must not be
 //! cancelled half-way: if it is, the upload refuses to commit and can only be aborted.
@@ -12,30 +14,33 @@
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::{Bytes, BytesMut};
 
+use super::confirm::{Proven, ProvenBy, Written};
 use super::error::S3Error;
-use super::multipart::{md5_base64, md5_of, Multipart};
+use super::multipart::{md5_of, Multipart};
+use super::proof::Sent;
 use super::request::{
     content_type, part_size_for, user_metadata, with_storage_options, ObjectMeta,
 };
-use super::{sidecar_key, LockHeaders, S3Target};
+use super::{LockHeaders, S3Target};
 use crate::verify::Verified;
 
-/// An object already at a key (`HeadObject`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExistingObject {
-    /// The `css-md5` user metadata, lowercased, if present.
-    pub md5_meta: Option<String>,
-    pub size: u64,
-}
-
-/// A committed object.
+/// A committed object whose stored bytes were proven ([`Proven`]): nothing else makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Committed {
     pub key: String,
     pub size: u64,
+    /// The ETag S3 answered, as answered.
     pub e_tag: Option<String>,
     /// 0 for a single `PutObject`.
     pub parts: usize,
+    proven: Proven,
+}
+
+impl Committed {
+    /// How the stored bytes were proven.
+    pub fn proven_by(&self) -> ProvenBy {
+        self.proven.by()
+    }
 }
 
 /// One object being uploaded; see the module docs.
@@ -59,36 +64,6 @@ pub struct Upload {
 }
 
 impl S3Target {
-    /// `HeadObject`: `None` when no object has this key (404), the mapped error otherwise.
-    pub(crate) async fn head(
-        &self,
-        key: &str,
-    ) -> Result<Option<aws_sdk_s3::operation::head_object::HeadObjectOutput>, S3Error> {
-        let res = self
-            .client
-            .head_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .send()
-            .await;
-        match res {
-            Ok(o) => Ok(Some(o)),
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
-            Err(e) => Err(self.ctx.map("HeadObject", e)),
-        }
-    }
-
-    /// The object at `key` (size and `css-md5`), `None` when there is none.
-    pub async fn existing(&self, key: &str) -> Result<Option<ExistingObject>, S3Error> {
-        Ok(self.head(key).await?.map(|o| ExistingObject {
-            md5_meta: css_md5(&o),
-            size: o
-                .content_length()
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-        }))
-    }
-
     /// Starts an upload of `expected_size` bytes to `key`. Nothing is sent yet.
     pub fn begin(&self, key: String, meta: ObjectMeta, expected_size: u64) -> Upload {
         let (part_size, setup_error) = match part_size_for(self.settings.part_size, expected_size) {
@@ -116,47 +91,6 @@ impl S3Target {
             lock: self.settings.object_lock.at(chrono::Utc::now()),
         }
     }
-
-    /// Writes the catalog record JSON beside an object, at [`sidecar_key`]`(object_key)`. Its
-    /// Object Lock retain-until is computed at this `PutObject`, so it is never earlier than
-    /// that of its object (whose upload began before).
-    pub async fn put_sidecar(&self, object_key: &str, record_json: Bytes) -> Result<(), S3Error> {
-        self.put_small(&sidecar_key(object_key), record_json, "application/json")
-            .await
-            .map(drop)
-    }
-
-    /// One small object (a sidecar, an index file) with one `PutObject`, carrying
-    /// `Content-MD5` so S3 refuses bytes that changed on the way, plus the SSE and
-    /// storage-class settings. Returns the ETag S3 answered.
-    pub async fn put_small(
-        &self,
-        key: &str,
-        body: Bytes,
-        content_type: &str,
-    ) -> Result<Option<String>, S3Error> {
-        let md5 = md5_base64(body.clone()).await?;
-        let req = self
-            .client
-            .put_object()
-            .bucket(&self.settings.bucket)
-            .key(key)
-            .content_type(content_type)
-            .content_md5(md5)
-            .body(ByteStream::from(body));
-        let out = with_storage_options!(req, self.settings)
-            .send()
-            .await
-            .map_err(|e| self.ctx.map("PutObject", e))?;
-        Ok(out.e_tag().map(str::to_string))
-    }
-}
-
-/// The `css-md5` user metadata of a `HeadObject` answer, lowercased.
-pub(crate) fn css_md5(o: &aws_sdk_s3::operation::head_object::HeadObjectOutput) -> Option<String> {
-    o.metadata()
-        .and_then(|m| m.get("css-md5"))
-        .map(|s| s.trim().to_ascii_lowercase())
 }
 
 impl Upload {
@@ -266,23 +200,66 @@ impl Upload {
                 let limit = self.target.settings.part_concurrency;
                 mpu.push(last.freeze(), limit).await?;
             }
-            mpu.complete().await
+            mpu.complete(self.target.if_none_match).await
         }
         .await;
-        let e_tag = match res {
+        let whole = whole_md5(verified)?;
+        let (e_tag, digests) = match res {
             Ok(t) => t,
+            Err(e) if super::conditional::is_precondition_failed(&e) => {
+                // Someone else completed this key first: never delete theirs.
+                let (digests, parts) = (mpu.digests().to_vec(), mpu.parts());
+                mpu.abort().await;
+                let w = Written {
+                    operation: "CompleteMultipartUpload",
+                    key: &self.key,
+                    e_tag: None,
+                    sent: Sent::Multipart {
+                        parts: &digests,
+                        whole_md5: whole,
+                    },
+                    size: self.counted,
+                    md5: whole,
+                };
+                let (proven, e_tag) = self.target.confirm_theirs(w).await?;
+                return Ok(Committed {
+                    key: self.key.clone(),
+                    size: self.counted,
+                    e_tag,
+                    parts,
+                    proven,
+                });
+            }
             Err(e) => {
+                // An unusable answer (an HTML page, a cut connection) may follow a completed
+                // upload: the object, with its valid-looking `css-md5`, must not stay.
+                if mpu.complete_sent() {
+                    self.target.delete_unproven(&self.key).await;
+                }
                 mpu.abort().await;
                 return Err(e);
             }
         };
-        let parts = mpu.parts();
-        self.check_visible_size().await?;
+        let proven = self
+            .target
+            .confirm(Written {
+                operation: "CompleteMultipartUpload",
+                key: &self.key,
+                e_tag: e_tag.as_deref(),
+                sent: Sent::Multipart {
+                    parts: &digests,
+                    whole_md5: whole,
+                },
+                size: self.counted,
+                md5: whole,
+            })
+            .await?;
         Ok(Committed {
             key: self.key.clone(),
             size: self.counted,
             e_tag,
-            parts,
+            parts: mpu.parts(),
+            proven,
         })
     }
 
@@ -307,6 +284,7 @@ impl Upload {
             .set_metadata(Some(user_metadata(&self.meta)))
             .content_md5(base64::engine::general_purpose::STANDARD.encode(digest))
             .content_length(i64::try_from(body.len()).unwrap_or(i64::MAX))
+            .set_if_none_match(self.target.if_none_match.then(|| "*".to_string()))
             .body(ByteStream::from(body));
         let req = with_storage_options!(req, self.target.settings, self.lock).customize();
         let req = if self.target.settings.sign_payload {
@@ -314,41 +292,37 @@ impl Upload {
         } else {
             req.disable_payload_signing()
         };
-        let out = req
-            .send()
-            .await
-            .map_err(|e| self.target.ctx.map("PutObject", e))?;
+        let written = |e_tag| Written {
+            operation: "PutObject",
+            key: &self.key,
+            e_tag,
+            sent: Sent::Single { md5: digest },
+            size: self.counted,
+            md5: digest,
+        };
+        let out = match req.send().await {
+            Ok(out) => out,
+            Err(e) => match self.target.ctx.map("PutObject", e) {
+                e if super::conditional::is_precondition_failed(&e) => {
+                    let (proven, e_tag) = self.target.confirm_theirs(written(None)).await?;
+                    return Ok(Committed {
+                        key: self.key.clone(),
+                        size: self.counted,
+                        e_tag,
+                        parts: 0,
+                        proven,
+                    });
+                }
+                e => return Err(e),
+            },
+        };
+        let proven = self.target.confirm(written(out.e_tag())).await?;
         Ok(Committed {
             key: self.key.clone(),
             size: self.counted,
             e_tag: out.e_tag().map(str::to_string),
             parts: 0,
-        })
-    }
-
-    /// After `CompleteMultipartUpload`: the visible object must have the counted size, or it
-    /// is deleted (it would otherwise carry a valid-looking `css-md5`). In a versioned (e.g.
-    /// Object Lock) bucket this delete, sent without a version id, only adds a delete marker:
-    /// the key reads as absent (the next run exports it again) while the bad version stays,
-    /// locked until its retain-until date or legal hold ends.
-    async fn check_visible_size(&self) -> Result<(), S3Error> {
-        let seen = self.target.existing(&self.key).await?.map(|o| o.size);
-        if seen == Some(self.counted) {
-            return Ok(());
-        }
-        let _ = self
-            .target
-            .client
-            .delete_object()
-            .bucket(&self.target.settings.bucket)
-            .key(&self.key)
-            .send()
-            .await
-            .map_err(|e| self.target.ctx.map("DeleteObject", e));
-        Err(S3Error::SizeMismatch {
-            counted: self.counted,
-            verified: seen.unwrap_or(0),
-            expected: self.expected_size,
+            proven,
         })
     }
 
@@ -358,6 +332,17 @@ impl Upload {
             mpu.abort().await;
         }
     }
+}
+
+/// The MD5 of all the bytes, from the verifier's proof (hex it made itself).
+fn whole_md5(verified: &Verified) -> Result<[u8; 16], S3Error> {
+    hex::decode(verified.md5_hex())
+        .ok()
+        .and_then(|v| <[u8; 16]>::try_from(v).ok())
+        .ok_or_else(|| S3Error::Task {
+            operation: "md5",
+            detail: "verified MD5 is not 16 bytes of hex".into(),
+        })
 }
 
 #[cfg(test)]
