@@ -61,12 +61,7 @@ mod tests {
     #[test]
     fn only_uncounted_commits_are_left() {
         let log = CommitLog::default();
-        let c = |key: &str| Committed {
-            key: key.into(),
-            size: 3,
-            e_tag: None,
-            parts: 0,
-        };
+        let c = |key: &str| Committed::for_tests(key, 3, None);
         log.committed("uk", &rec("a"), &c("k/a"));
         log.committed("uk", &rec("b"), &c("k/b"));
         log.committed("us", &rec("a"), &c("k2/a"));

@@ -166,7 +166,18 @@ mod tests {
         let labels: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(
             labels,
-            ["catalog", "key", "job", "download", "zip", "verify", "sidecar", "s3", "missing"]
+            [
+                "catalog",
+                "key",
+                "job",
+                "download",
+                "zip",
+                "verify",
+                "sidecar",
+                "s3",
+                "missing",
+                "interrupted"
+            ]
         );
         assert_eq!(Stage::Zip.to_string(), "zip");
     }

@@ -15,7 +15,7 @@ fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
         "--client-secret",
         "x",
         "--bucket",
-        "b",
+        "lake",
     ];
     argv.extend_from_slice(extra);
     let cli = Cli::try_parse_from(argv).expect("args parse");

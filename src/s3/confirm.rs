@@ -31,6 +31,11 @@ impl Proven {
     pub fn by(&self) -> ProvenBy {
         self.by
     }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Proven {
+        Proven { by: ProvenBy::Etag }
+    }
 }
 
 /// What was written, for the proof.

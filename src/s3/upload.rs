@@ -37,6 +37,19 @@ pub struct Committed {
 }
 
 impl Committed {
+    /// A commit for unit tests elsewhere in the crate (bookkeeping, index rows): never built
+    /// outside `cfg(test)`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(key: &str, size: u64, e_tag: Option<&str>) -> Committed {
+        Committed {
+            key: key.to_string(),
+            size,
+            e_tag: e_tag.map(str::to_string),
+            parts: 0,
+            proven: super::confirm::Proven::for_tests(),
+        }
+    }
+
     /// How the stored bytes were proven.
     pub fn proven_by(&self) -> ProvenBy {
         self.proven.by()

@@ -51,11 +51,16 @@ const TABLE: &[(&str, &[&str])] = &[
     ("CSS_UNTIL", &["yesterday-ish"]),
     ("LOG_FORMAT", &["xml", ""]),
     ("METRICS_LISTEN", &["junk", "127.0.0.1", ""]),
+    (
+        "S3_ABORT_UPLOADS_OLDER_THAN",
+        &["soon", "1e30", "500ms", "99999d"],
+    ),
     ("S3_ATTEMPT_TIMEOUT", &["1e30", "0", "1s"]),
     ("S3_BUCKET", &["", "a", "-1", "junk/../x y"]),
     ("S3_CALL_DEADLINE", &["1e30", "0", "1s", "2d"]),
     ("S3_CHECKSUM", &["always", ""]),
     ("S3_CHECK_CONCURRENCY", &["0", "x"]),
+    ("S3_CONDITIONAL_WRITES", &["maybe", ""]),
     ("S3_CONNECT_TIMEOUT", &["1e30", "0", "1h"]),
     ("S3_FORCE_PATH_STYLE", &["maybe"]),
     (
@@ -76,6 +81,7 @@ const TABLE: &[(&str, &[&str])] = &[
     ("S3_SSE", &["rot13"]),
     ("S3_SSE_KMS_KEY_ID", &["key-1"]),
     ("S3_STORAGE_CLASS", &["1e30", "standard", "a b"]),
+    ("S3_VERIFY", &["md5", ""]),
     ("SHUTDOWN_GRACE", &["1e30", "0", "1s", "1h"]),
 ];
 
