@@ -52,16 +52,15 @@ pub const ABORT_UPLOADS_OLDER_THAN: &str = "24h";
 pub const CONDITIONAL_WRITES: &str = "auto";
 // end issue 11 (proof)
 
-// Time bounds (issue 11: bounds)
+// Time bounds (issue 11: bounds); the S3 ones are owned by [`s3::S3Timeouts`].
 /// S3 TCP/TLS connect.
-pub const S3_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// S3 request start → first byte of the answer, the request body included: a 16 MiB part
-/// at ≥ 280 KB/s.
-pub const S3_READ_TIMEOUT: Duration = Duration::from_secs(60);
+pub const S3_CONNECT_TIMEOUT: Duration = s3::DEFAULT_CONNECT_TIMEOUT;
+/// S3 request start → first byte of the answer, the request body included.
+pub const S3_READ_TIMEOUT: Duration = s3::DEFAULT_READ_TIMEOUT;
 /// One S3 attempt, both bodies included.
-pub const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(300);
-/// One S3 request with its retries (3 attempts of 5 minutes).
-pub const S3_CALL_DEADLINE: Duration = Duration::from_secs(900);
+pub const S3_ATTEMPT_TIMEOUT: Duration = s3::DEFAULT_ATTEMPT_TIMEOUT;
+/// One S3 request with its retries.
+pub const S3_CALL_DEADLINE: Duration = s3::DEFAULT_CALL_DEADLINE;
 /// SIGTERM → exit; the chart's terminationGracePeriodSeconds (30) stays above it.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 

@@ -252,11 +252,11 @@ impl Exporter {
             .await
             .map_err(|e| Rejection::new(Stage::S3, e))?;
         // Written already with the same bytes (a 412 on our conditional write: another worker,
-        // or our own earlier attempt whose sidecar failed): write the sidecar only if it does
-        // not already record this object, so two writers do not both write it.
+        // or our own earlier attempt whose sidecar failed): its writer owns the sidecar, so
+        // two writers never both write it. Should that writer stop before writing it, the
+        // next run's presence check repairs it.
         let theirs = committed.proven_by() == crate::s3::ProvenBy::AlreadyThere;
-        let recorded = theirs && self.sidecar_records(&committed, rec).await;
-        if let Some(json) = json.filter(|_| !recorded) {
+        if let Some(json) = json.filter(|_| !theirs) {
             // Written after its object is proven, carrying the object's committed ETag and
             // size: a sidecar never claims an object that is not there. If it fails, the
             // object is reported failed and exported again (the retry overwrites it); a run
@@ -278,18 +278,6 @@ impl Exporter {
 }
 
 impl Exporter {
-    /// Whether the sidecar beside `committed` already records it (ETag, size, catalog MD5).
-    async fn sidecar_records(&self, committed: &Committed, rec: &ObjectRecord) -> bool {
-        let Ok(Some(r)) = self.s3.recorded(&committed.key).await else {
-            return false;
-        };
-        let e_tag = committed.e_tag.as_deref().map(crate::s3::proof::normalize);
-        r.e_tag.is_some()
-            && r.e_tag == e_tag
-            && r.size == Some(committed.size)
-            && r.md5.as_deref() == Some(verify::catalog_checksum(rec).as_str())
-    }
-
     /// Rewrites the sidecar of an object the presence check proved (its own ETag is the
     /// catalog MD5, or a read-back matched), recording what that check saw. A failure is only
     /// logged: the object stays present and the next run tries again.

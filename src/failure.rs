@@ -144,18 +144,7 @@ impl Rejection {
     }
 }
 
-/// An error and its sources on one line: "a: b: c". Each error's message describes its own
-/// layer only, so every cause appears once.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(src) = cur {
-        s.push_str(": ");
-        s.push_str(&src.to_string());
-        cur = src.source();
-    }
-    s
-}
+pub use crate::chain::error_chain;
 
 #[cfg(test)]
 mod tests {

@@ -37,7 +37,8 @@
 //! | [`purge_rules`] | pure: catalog record + fresh lake evidence + age → delete or refuse (the only maker of [`purge_rules::LakeProof`]) |
 //! | [`purge_report`] | purge report → text, JSON and exit code |
 //! | [`report`] | run report → text, JSON and exit code |
-//! | [`books`] | pure: the bookkeeping rule found = present + exported + failed (unsettled only when interrupted) |
+//! | [`books`] | pure: the bookkeeping rule found = present + exported + failed |
+//! | [`chain`] | an error and its sources on one line (logs, reports) |
 //! | [`commits`] | objects committed to S3 and not yet counted, so an interrupted run counts them |
 //! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
 //! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
@@ -51,6 +52,7 @@
 
 pub mod batch;
 pub mod books;
+pub mod chain;
 pub mod cli;
 pub mod commits;
 pub mod config;

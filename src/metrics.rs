@@ -36,6 +36,8 @@ pub const ENTRIES_REJECTED: &str = "css_sync_zip_entries_rejected_total";
 pub const S3_ERRORS: &str = "css_sync_s3_errors_total";
 /// Multipart uploads aborted after a failed check or error.
 pub const MULTIPART_ABORTED: &str = "css_sync_multipart_aborted_total";
+/// Parts re-sent because S3 answered an MD5 ETag other than the MD5 of the bytes sent.
+pub const PARTS_RESENT: &str = "css_sync_parts_resent_total";
 /// Objects found in S3 at presence time but not proven to be what css-sync committed (so
 /// exported again), by `reason` (size, css_md5, no_etag, etag_changed, read_back).
 pub const PRESENCE_REFUSED: &str = "css_sync_presence_refused_total";

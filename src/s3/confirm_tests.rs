@@ -38,6 +38,8 @@ fn op_of(method: &str, uri: &str) -> Option<Op> {
 enum What {
     /// Flip one byte of the body of the first request of this kind.
     Flip(Op),
+    /// Flip one byte of the body of every request of this kind.
+    FlipEvery(Op),
     /// Answer this ETag to every request of this kind.
     Etag(Op, &'static str),
     /// Drop the ETag from every answer of this kind.
@@ -78,10 +80,14 @@ impl Intercept for Fault {
     ) -> Result<(), BoxError> {
         let req = ctx.request_mut();
         *self.last.lock().unwrap() = op_of(req.method(), req.uri());
-        let What::Flip(op) = self.what else {
-            return Ok(());
+        let (op, once) = match self.what {
+            What::Flip(op) => (op, true),
+            What::FlipEvery(op) => (op, false),
+            _ => return Ok(()),
         };
-        if op_of(req.method(), req.uri()) != Some(op) || self.hits.load(Ordering::SeqCst) > 0 {
+        if op_of(req.method(), req.uri()) != Some(op)
+            || (once && self.hits.load(Ordering::SeqCst) > 0)
+        {
             return Ok(());
         }
         let Some(mut bytes) = req.body().bytes().map(<[u8]>::to_vec) else {
@@ -173,25 +179,28 @@ async fn honest_writes_are_proven_by_their_etag() {
 }
 
 /// The "bytes changed in transit": s3s-fs stores the flipped part and answers its
-/// ETag; the multipart ETag no longer matches the part MD5s we computed.
+/// ETag, which is not the MD5 of the part we sent. The part is sent again at once; a part
+/// that keeps changing fails the upload (`etag_mismatch`) and leaves nothing.
 #[tokio::test]
 async fn a_part_corrupted_in_transit_never_ends_verified() {
     let env = env_with(|_| {}).await;
     let (t, fault) = faulty(&env, What::Flip(Op::Part), |_| {}).await;
     let body = data(2 * P + 5);
-    let err = upload(&t, "t/flipped", &body).await.unwrap_err();
+    let c = upload(&t, "t/resent", &body).await.unwrap();
     assert_eq!(fault.hits.load(Ordering::SeqCst), 1);
-    assert_eq!(err.kind(), "etag_mismatch", "{err}");
-    assert_eq!(env.target.existing("t/flipped").await.unwrap(), None);
-    assert!(pending_uploads(&env.root()).is_empty());
-    // The same in read-back mode: the ETag contradiction alone rejects it.
-    let (t, _) = faulty(&env, What::Flip(Op::Part), |s| {
-        s.verify = VerifyMode::ReadBack
-    })
-    .await;
-    let err = upload(&t, "t/flipped", &body).await.unwrap_err();
-    assert_eq!(err.kind(), "etag_mismatch", "{err}");
-    assert_eq!(env.target.existing("t/flipped").await.unwrap(), None);
+    assert_eq!(c.proven_by(), ProvenBy::Etag);
+    assert_eq!(
+        md5_hex(&get(&env.target, "t/resent").await.0),
+        md5_hex(&body)
+    );
+    for verify in [VerifyMode::Auto, VerifyMode::ReadBack] {
+        let (t, fault) = faulty(&env, What::FlipEvery(Op::Part), |s| s.verify = verify).await;
+        let err = upload(&t, "t/flipped", &body).await.unwrap_err();
+        assert!(fault.hits.load(Ordering::SeqCst) >= 3, "{verify:?}");
+        assert_eq!(err.kind(), "etag_mismatch", "{verify:?}: {err}");
+        assert_eq!(env.target.existing("t/flipped").await.unwrap(), None);
+        assert!(pending_uploads(&env.root()).is_empty());
+    }
 }
 
 #[tokio::test]
@@ -261,12 +270,15 @@ async fn an_unprovable_etag_is_read_back_in_auto_and_refused_in_etag_mode() {
         assert_eq!(e.kind(), "no_proof", "{op:?}");
         assert_eq!(env.target.existing("t/kms2").await.unwrap(), None);
     }
-    // Read-back catches bytes that are not ours even when the ETag proves nothing.
-    let (t, _) = faulty(&env, What::Flip(Op::Part), |_| {}).await;
+    // Read-back catches bytes that are not ours even when no ETag proves anything (parts and
+    // object answer opaque ETags, as under SSE-KMS). One part at a time, so the interceptor
+    // rewrites the answer of the request it saw last.
+    let (t, _) = faulty(&env, What::Flip(Op::Part), |s| s.part_concurrency = 1).await;
     let conf = t
         .client()
         .config()
         .to_builder()
+        .interceptor(Fault::new(What::Etag(Op::Part, "opaque-part-tag")))
         .interceptor(Fault::new(What::Etag(Op::Complete, "opaque-kms-tag")))
         .build();
     let t = S3Target::from_client(aws_sdk_s3::Client::from_conf(conf), t.settings().clone());

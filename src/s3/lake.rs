@@ -16,7 +16,7 @@ impl S3Target {
         let o = match self.head(key).await {
             Ok(Some(o)) => o,
             Ok(None) => return LakeEvidence::Missing,
-            Err(e) => return LakeEvidence::S3Error(crate::failure::error_chain(&e)),
+            Err(e) => return LakeEvidence::S3Error(crate::chain::error_chain(&e)),
         };
         let Some(size) = o.content_length().and_then(|n| u64::try_from(n).ok()) else {
             return LakeEvidence::S3Error("HeadObject answered without a size".into());
@@ -42,7 +42,7 @@ impl S3Target {
     pub async fn read_back(&self, key: &str, limit: u64) -> ReadBack {
         match self.read_back_inner(key, limit).await {
             Ok((size, md5)) => ReadBack::Hashed { size, md5 },
-            Err(e) => ReadBack::Failed(crate::failure::error_chain(&e)),
+            Err(e) => ReadBack::Failed(crate::chain::error_chain(&e)),
         }
     }
 

@@ -26,6 +26,7 @@ mod small;
 pub mod upload;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
@@ -124,14 +125,23 @@ pub struct S3Timeouts {
     pub call: std::time::Duration,
 }
 
+/// Default S3 TCP/TLS connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default S3 request start → first byte of the answer, the request body included: one
+/// 16 MiB part at ≥ 280 KB/s.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default bound of one S3 attempt, both bodies included.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default bound of one S3 request with its retries (3 attempts of 5 minutes).
+pub const DEFAULT_CALL_DEADLINE: Duration = Duration::from_secs(900);
+
 impl Default for S3Timeouts {
     fn default() -> Self {
-        use crate::defaults as d;
         S3Timeouts {
-            connect: d::S3_CONNECT_TIMEOUT,
-            read: d::S3_READ_TIMEOUT,
-            attempt: d::S3_ATTEMPT_TIMEOUT,
-            call: d::S3_CALL_DEADLINE,
+            connect: DEFAULT_CONNECT_TIMEOUT,
+            read: DEFAULT_READ_TIMEOUT,
+            attempt: DEFAULT_ATTEMPT_TIMEOUT,
+            call: DEFAULT_CALL_DEADLINE,
         }
     }
 }
@@ -203,7 +213,7 @@ async fn credentials(
     };
     match tokio::time::timeout(bound, provider.provide_credentials()).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(missing(crate::failure::error_chain(&e))),
+        Ok(Err(e)) => Err(missing(crate::chain::error_chain(&e))),
         Err(_) => Err(missing(format!(
             "the chain gave no answer within {}",
             humantime::format_duration(bound)
@@ -335,7 +345,7 @@ impl S3Target {
         match self.abort_stale_uploads(older_than).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(aborted = n, "stale multipart uploads aborted"),
-            Err(e) => tracing::warn!(error = %crate::failure::error_chain(&e),
+            Err(e) => tracing::warn!(error = %crate::chain::error_chain(&e),
                 "could not list incomplete multipart uploads; none aborted"),
         }
     }

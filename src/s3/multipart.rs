@@ -15,7 +15,20 @@ use tokio::task::JoinSet;
 
 use super::error::{record, S3Error};
 use super::S3Target;
-use crate::metrics::MULTIPART_ABORTED;
+use crate::metrics::{MULTIPART_ABORTED, PARTS_RESENT};
+
+/// Sends of one part whose answered ETag disproves its bytes, before the upload fails.
+pub(crate) const PART_PROOF_ATTEMPTS: u32 = 3;
+
+/// Pure: `Some(answered)` when a part's ETag is an MD5 and not the MD5 of the bytes sent (the
+/// part changed on the way); `None` when it matches or proves nothing either way (SSE-KMS and
+/// other non-MD5 ETags, left to the object's proof).
+pub(crate) fn part_etag_disproves(e_tag: &str, sent_md5: &[u8; 16]) -> Option<String> {
+    match super::proof::form(e_tag) {
+        super::proof::EtagForm::Md5(hex) if hex != hex::encode(sent_md5) => Some(hex),
+        _ => None,
+    }
+}
 
 /// An open multipart upload and its parts.
 pub(crate) struct Multipart {
@@ -79,26 +92,49 @@ impl Multipart {
             let len = body.len();
             let digest = md5_of(body.clone()).await?;
             let md5 = base64::engine::general_purpose::STANDARD.encode(digest);
-            let req = client
-                .upload_part()
-                .bucket(bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .part_number(part_number)
-                .content_md5(md5)
-                .content_length(i64::try_from(len).unwrap_or(i64::MAX))
-                .body(ByteStream::from(body))
-                .customize();
-            let req = if sign_payload {
-                req
-            } else {
-                req.disable_payload_signing()
-            };
-            let out = req.send().await.map_err(|e| ctx.map(OP, e))?;
-            let Some(e_tag) = out.e_tag() else {
-                let e = missing(OP, "ETag");
-                record(OP, &e);
-                return Err(e);
+            // A part whose answered ETag is an MD5 other than ours changed on the way (a
+            // server that ignores Content-MD5): re-send it now, while its bytes are at hand,
+            // rather than fail the whole object at CompleteMultipartUpload.
+            let mut attempt = 1;
+            let e_tag = loop {
+                let req = client
+                    .upload_part()
+                    .bucket(&bucket)
+                    .key(&key)
+                    .upload_id(&upload_id)
+                    .part_number(part_number)
+                    .content_md5(&md5)
+                    .content_length(i64::try_from(len).unwrap_or(i64::MAX))
+                    .body(ByteStream::from(body.clone()))
+                    .customize();
+                let req = if sign_payload {
+                    req
+                } else {
+                    req.disable_payload_signing()
+                };
+                let out = req.send().await.map_err(|e| ctx.map(OP, e))?;
+                let Some(e_tag) = out.e_tag() else {
+                    let e = missing(OP, "ETag");
+                    record(OP, &e);
+                    return Err(e);
+                };
+                match part_etag_disproves(e_tag, &digest) {
+                    None => break e_tag.to_string(),
+                    Some(got) if attempt < PART_PROOF_ATTEMPTS => {
+                        metrics::counter!(PARTS_RESENT).increment(1);
+                        tracing::warn!(part_number, attempt, answered = %got, "part ETag is not the MD5 sent; re-sending the part");
+                        attempt += 1;
+                    }
+                    Some(got) => {
+                        let e = S3Error::EtagMismatch {
+                            operation: OP,
+                            expected: hex::encode(digest),
+                            got,
+                        };
+                        record(OP, &e);
+                        return Err(e);
+                    }
+                }
             };
             let part = CompletedPart::builder()
                 .part_number(part_number)
@@ -260,5 +296,29 @@ fn missing(operation: &'static str, what: &str) -> S3Error {
         code: "MalformedResponse".to_string(),
         status: 200,
         message: format!("answer lacks {what}"),
+    }
+}
+
+#[cfg(test)]
+mod part_proof_tests {
+    use super::part_etag_disproves;
+
+    #[test]
+    fn a_part_etag_disproves_only_as_an_other_md5() {
+        let sent = [0xab_u8; 16];
+        let ours = format!("\"{}\"", hex::encode(sent));
+        let other = format!("\"{}\"", hex::encode([0xcd_u8; 16]));
+        let table: &[(&str, Option<String>)] = &[
+            (&ours, None),
+            (&ours.to_uppercase(), None),
+            (&other, Some(hex::encode([0xcd_u8; 16]))),
+            // SSE-KMS and other non-MD5 ETags prove nothing either way.
+            ("\"kms-opaque-etag\"", None),
+            ("\"0123\"", None),
+            ("", None),
+        ];
+        for (e_tag, want) in table {
+            assert_eq!(&part_etag_disproves(e_tag, &sent), want, "{e_tag}");
+        }
     }
 }

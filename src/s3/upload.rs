@@ -286,6 +286,23 @@ impl Upload {
                 other: hex::encode(digest),
             });
         }
+        // Bytes disproved by S3's answer (changed on the way to a server that ignores
+        // Content-MD5) were deleted by `confirm`: send them again while they are at hand.
+        let mut attempt = 1;
+        loop {
+            match self.put_single_once(body.clone(), digest).await {
+                Err(e @ (S3Error::EtagMismatch { .. } | S3Error::ReadBackMismatch { .. }))
+                    if attempt < super::small::SMALL_PROOF_ATTEMPTS =>
+                {
+                    tracing::warn!(key = %self.key, attempt, error = %e, "object not proven; sending it again");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn put_single_once(&self, body: Bytes, digest: [u8; 16]) -> Result<Committed, S3Error> {
         use base64::Engine as _;
         let req = self
             .target

@@ -29,6 +29,8 @@ pub struct Entry {
     /// The status the client got (the server's or the injected one); `None` if none.
     pub status: Option<u16>,
     pub fault: Option<&'static str>,
+    /// The request head arrived … the answer (or the fault) was given.
+    pub during: std::ops::Range<std::time::Instant>,
 }
 
 impl Entry {
@@ -121,6 +123,7 @@ impl Shared {
             op,
             status,
             fault: fault.map(|f| f.name()),
+            during: head.received..std::time::Instant::now(),
         });
     }
 }

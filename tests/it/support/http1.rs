@@ -27,6 +27,8 @@ pub struct Head {
     /// Request: target (path?query); response: status code.
     pub second: String,
     pub headers: Vec<(String, String)>,
+    /// When the head was read in full.
+    pub received: std::time::Instant,
 }
 
 impl Head {
@@ -284,5 +286,6 @@ pub fn parse_head(raw: Vec<u8>) -> std::io::Result<Head> {
         first,
         second,
         headers,
+        received: std::time::Instant::now(),
     })
 }

@@ -136,24 +136,56 @@ pub async fn bucket_state(s3: &S3Server, expected: &[Value]) -> (usize, usize) {
     (intact.len(), corrupt)
 }
 
-/// Keys written more than once (successful, un-faulted PutObject / CompleteMultipartUpload).
+/// Keys written while an earlier write of theirs still stood: a successful, un-faulted
+/// PutObject / CompleteMultipartUpload over an object that no DeleteObject had removed (two
+/// workers, or a write that was not needed). A write whose stored bytes failed their proof
+/// is deleted by css-sync before its retry, so that retry does not count.
 pub fn written_twice(log: &[Entry]) -> usize {
-    let mut writes: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in log {
-        let write = matches!(e.op, Op::PutObject | Op::CompleteMultipartUpload);
-        if write && e.fault.is_none() && e.status.is_some_and(|s| (200..300).contains(&s)) {
-            *writes.entry(e.path.as_str()).or_default() += 1;
-        }
-    }
-    let twice: Vec<&&str> = writes
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|(k, _)| k)
-        .collect();
+    let twice = doubles(log, false);
     if !twice.is_empty() {
         eprintln!("keys written more than once: {twice:?}");
     }
     twice.len()
+}
+
+/// Of [`written_twice`], the keys whose two writes were in flight at the same time (the
+/// server's `If-None-Match` check raced: moto checks, then completes, without a lock), and
+/// the sidecars of those objects (each writer then writes its own).
+pub fn raced_writes(log: &[Entry]) -> usize {
+    let raced = doubles(log, true);
+    let twice = doubles(log, false);
+    twice
+        .iter()
+        .filter(|k| {
+            raced.contains(*k)
+                || k.strip_suffix(".metadata.json")
+                    .is_some_and(|object| raced.contains(object))
+        })
+        .count()
+}
+
+/// Keys written over a standing write of theirs; with `overlapping`, only where the two
+/// writes overlapped in time.
+fn doubles(log: &[Entry], overlapping: bool) -> std::collections::BTreeSet<&str> {
+    let ok = |e: &Entry| e.fault.is_none() && e.status.is_some_and(|s| (200..300).contains(&s));
+    let mut standing: BTreeMap<&str, Option<&Entry>> = BTreeMap::new();
+    let mut twice = std::collections::BTreeSet::new();
+    for e in log.iter().filter(|e| ok(e)) {
+        let write = match e.op {
+            Op::PutObject | Op::CompleteMultipartUpload => true,
+            Op::DeleteObject => false,
+            _ => continue,
+        };
+        let path = e.path.as_str();
+        if let (true, Some(Some(prev))) = (write, standing.get(path)) {
+            let raced = prev.during.end > e.during.start && e.during.end > prev.during.start;
+            if !overlapping || raced {
+                twice.insert(path);
+            }
+        }
+        standing.insert(path, write.then_some(e));
+    }
+    twice
 }
 
 impl Row {
@@ -297,4 +329,58 @@ pub async fn assert_clean(s3: &S3Server, expected: &[Value], again: &SyncRun) {
     assert_eq!(again.code, 0, "the clean re-run failed:\n{}", again.stderr);
     assert_truthful(again, expected.len());
     assert_bucket_matches(s3, BUCKET, expected).await;
+}
+
+#[test]
+fn written_twice_counts_overwrites_not_retries_after_our_delete() {
+    let t0 = std::time::Instant::now();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let n = std::cell::Cell::new(0);
+    let e = |op: Op, path: &str, status: u16, fault: Option<&'static str>| {
+        // One after another, 10 ms each.
+        n.set(n.get() + 1);
+        Entry {
+            method: String::new(),
+            path: path.to_string(),
+            query: String::new(),
+            op,
+            status: Some(status),
+            fault,
+            during: at(20 * n.get())..at(20 * n.get() + 10),
+        }
+    };
+    let log = [
+        // a: written, proof failed, deleted, written again: once.
+        e(Op::PutObject, "/b/a", 200, None),
+        e(Op::DeleteObject, "/b/a", 204, None),
+        e(Op::PutObject, "/b/a", 200, None),
+        // b: a faulted write and a refused (412) one do not count.
+        e(Op::PutObject, "/b/b", 200, Some("flip")),
+        e(Op::PutObject, "/b/b", 200, None),
+        e(Op::PutObject, "/b/b", 412, None),
+        // c: written twice with nothing removing the first.
+        e(Op::CompleteMultipartUpload, "/b/c", 200, None),
+        e(Op::PutObject, "/b/c", 200, None),
+    ];
+    assert_eq!(written_twice(&log), 1);
+    assert_eq!(raced_writes(&log), 0);
+    // d: two writes in flight at once, both answered 200 (the server's check raced), and
+    // then both writers' sidecars.
+    let mut d = e(Op::CompleteMultipartUpload, "/b/d", 200, None);
+    let mut d2 = d.clone();
+    d.during = at(1000)..at(1100);
+    d2.during = at(1050)..at(1150);
+    let template = d.clone();
+    let sidecar = |ms| Entry {
+        path: "/b/d.metadata.json".into(),
+        op: Op::PutObject,
+        during: at(ms)..at(ms + 10),
+        ..template.clone()
+    };
+    let log: Vec<Entry> = log
+        .into_iter()
+        .chain([d, d2, sidecar(1200), sidecar(1300)])
+        .collect();
+    assert_eq!(written_twice(&log), 3);
+    assert_eq!(raced_writes(&log), 2);
 }

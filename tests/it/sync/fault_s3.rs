@@ -41,10 +41,23 @@ struct Proxied {
 
 /// Faulted run through the proxy, the row, then a clean run through the same proxy (no rules).
 async fn proxied(name: &str, kind: S3Kind, seed: u64, rules: Vec<Rule>) -> Proxied {
+    proxied_with(name, kind, seed, rules, &[]).await
+}
+
+/// [`proxied`] with extra flags for the faulted run.
+async fn proxied_with(
+    name: &str,
+    kind: S3Kind,
+    seed: u64,
+    rules: Vec<Rule>,
+    flags: &[&str],
+) -> Proxied {
     let (sim, expected, dir) = sim(&[]).await;
     let s3 = s3(kind).await;
     let proxy = FaultProxy::start(&s3.endpoint, seed, rules).await;
-    let faulted = run(&sim, &s3, &proxy.url, &["--object-attempts", "6"]).await;
+    let mut all = vec!["--object-attempts", "6"];
+    all.extend_from_slice(flags);
+    let faulted = run(&sim, &s3, &proxy.url, &all).await;
     let mut row = Row::measure(name, &s3, &expected, &proxy.log(), &faulted).await;
     proxy.set_rules(vec![]);
     let rerun = clean_rerun(&sim, &s3, &proxy.url, &[]).await;
@@ -204,13 +217,23 @@ async fn fault_complete_multipart_failing_for_good_moto() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fault_silence_mid_run_is_bounded_moto() {
-    // Start-up and HEADs answer; 30% of part uploads and puts are never answered.
+    // Start-up and HEADs answer; 30% of part uploads and puts are never answered. Each
+    // silent attempt costs S3_READ_TIMEOUT (60 s by default; short here so that the retries
+    // fit the test's limit), and every request is bounded by S3_CALL_DEADLINE.
     let rules = vec![Rule::new(Fault::Silence, 0.3, BODY_OPS)];
-    let p = proxied(
+    let p = proxied_with(
         "silence on 30% of uploads mid-run (moto)",
         S3Kind::Moto,
         23,
         rules,
+        &[
+            "--s3-read-timeout",
+            "3s",
+            "--s3-attempt-timeout",
+            "10s",
+            "--s3-call-deadline",
+            "40s",
+        ],
     )
     .await;
     assert_ne!(
