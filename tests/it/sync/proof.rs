@@ -358,13 +358,14 @@ async fn moto_a_key_written_first_by_another_worker_counts_present() {
         "{}",
         run.stderr
     );
-    // The preempting writer wrote no sidecar: ours is written, so nothing is left to repair.
+    // The preempting writer owns the sidecar and wrote none (as if it stopped right after its
+    // object): we do not write it behind its back, and the next run repairs it.
     let again = run_sync(&sim, &s3, "lake", FLAGS).await;
     assert_eq!(
         (again.total("exported"), again.total("already_present")),
         (0, 4)
     );
-    assert_eq!(again.metric_sum("css_sync_sidecars_repaired_total"), 0.0);
+    assert_eq!(again.metric_sum("css_sync_sidecars_repaired_total"), 1.0);
     assert_bucket_matches(&s3, "lake", &expected).await;
     assert_eq!(s3.open_multipart_uploads("lake").await, 0);
 }
