@@ -1,5 +1,7 @@
 //! Unit tests of the run report: grouping, bookkeeping and exit codes.
 use super::*;
+use crate::css::model::ObjectRecord;
+use crate::failure::Rejection;
 
 fn rec(id: &str, ty: &str, bytes: u64) -> ObjectRecord {
     serde_json::from_value(serde_json::json!({

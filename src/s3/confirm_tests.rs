@@ -199,6 +199,13 @@ async fn a_part_corrupted_in_transit_never_ends_verified() {
         assert!(fault.hits.load(Ordering::SeqCst) >= 3, "{verify:?}");
         assert_eq!(err.kind(), "etag_mismatch", "{verify:?}: {err}");
         assert_eq!(env.target.existing("t/flipped").await.unwrap(), None);
+        // A part failing during `write` leaves the upload to its drop, which aborts it in the
+        // background: wait for that abort as an exiting run does.
+        assert_eq!(
+            t.wait_for_aborts_within(std::time::Duration::from_secs(10))
+                .await,
+            0
+        );
         assert!(pending_uploads(&env.root()).is_empty());
     }
 }

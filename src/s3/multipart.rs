@@ -17,6 +17,9 @@ use super::error::{record, S3Error};
 use super::S3Target;
 use crate::metrics::{MULTIPART_ABORTED, PARTS_RESENT};
 
+/// How long an explicit abort lets the parts already in flight finish before cancelling them.
+const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Sends of one part whose answered ETag disproves its bytes, before the upload fails.
 pub(crate) const PART_PROOF_ATTEMPTS: u32 = 3;
 
@@ -221,12 +224,19 @@ impl Multipart {
         Ok((out.e_tag().map(str::to_string), digests))
     }
 
-    /// Cancels parts in flight, waits for them to stop, then `AbortMultipartUpload`. Never
+    /// Lets parts in flight finish (or cancels them after [`IN_FLIGHT_GRACE`]), then
+    /// `AbortMultipartUpload`. Never
     /// fails loudly: a failed abort is logged and counted (a bucket lifecycle rule for
     /// incomplete multipart uploads is the backstop).
     pub(crate) async fn abort(mut self) {
-        self.in_flight.abort_all();
-        while self.in_flight.join_next().await.is_some() {}
+        // Parts already on the wire are let finish first (up to `IN_FLIGHT_GRACE`): a part
+        // the server is still writing when the abort arrives can outlive the abort and leave
+        // the upload open. Whatever is still running then is cancelled.
+        let settle = async { while self.in_flight.join_next().await.is_some() {} };
+        if tokio::time::timeout(IN_FLIGHT_GRACE, settle).await.is_err() {
+            self.in_flight.abort_all();
+            while self.in_flight.join_next().await.is_some() {}
+        }
         send_abort(&self.target, &self.key, &self.upload_id).await;
         self.closed = true;
     }

@@ -104,7 +104,11 @@ pub(super) fn meta(body: &[u8]) -> ObjectMeta {
 pub(super) async fn upload(t: &S3Target, key: &str, body: &[u8]) -> Result<Committed, S3Error> {
     let mut up = t.begin(key.into(), meta(body), body.len() as u64);
     for chunk in body.chunks(1024 * 1024 + 7) {
-        up.write(chunk).await?;
+        if let Err(e) = up.write(chunk).await {
+            // As the exporter does: an explicit abort, awaited.
+            up.abort().await;
+            return Err(e);
+        }
     }
     let proof = proof_for(body.len() as u64, body);
     up.commit(proof).await

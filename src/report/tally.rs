@@ -1,0 +1,244 @@
+//! The [`Tally`] the pipeline feeds as objects are found, skipped, exported or failed, from
+//! concurrent tasks: per region and type counters (mirrored into the Prometheus counters), the
+//! failed objects, and the set of objects found but not settled yet — which an interrupt turns
+//! into failures at stage `interrupted`, so the books always balance. It never renders
+//! anything; [`Tally::finish`] hands a [`Report`] to `report`.
+
+use super::{Counts, FailedObject, GroupReport, Report};
+use crate::css::model::ObjectRecord;
+use crate::failure::{Cause, Rejection, Stage};
+use crate::ids::{IdList, Ledger, Outcome};
+use crate::metrics as m;
+use crate::run_id::RunId;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Collects outcomes from concurrent tasks.
+#[derive(Debug)]
+pub struct Tally {
+    run_id: RunId,
+    started: Instant,
+    started_at: chrono::DateTime<chrono::Utc>,
+    inner: Mutex<Inner>,
+    /// `--ids`: one outcome per requested id, fed by the same events.
+    ids: Option<Ledger>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    groups: BTreeMap<(String, String), Counts>,
+    region_secs: BTreeMap<String, f64>,
+    failed: Vec<FailedObject>,
+    /// Objects found and not settled yet, by (region, id) → (type, objectName): what an
+    /// interrupt leaves is reported failed at stage `interrupted`, so the books always balance.
+    open: BTreeMap<(String, String), (String, String)>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally::new(RunId::new(chrono::Utc::now()))
+    }
+}
+
+impl Tally {
+    /// A tally for the run `run_id`, starting now.
+    pub fn new(run_id: RunId) -> Tally {
+        Tally {
+            run_id,
+            started: Instant::now(),
+            started_at: chrono::Utc::now(),
+            inner: Mutex::new(Inner::default()),
+            ids: None,
+        }
+    }
+}
+
+impl Tally {
+    /// This tally, also recording each listed id's outcome (`--ids`).
+    pub fn with_ids(self, list: Arc<IdList>) -> Tally {
+        Tally {
+            ids: Some(Ledger::new(list)),
+            ..self
+        }
+    }
+
+    /// The id ledger of an `--ids` run.
+    pub fn ids(&self) -> Option<&Ledger> {
+        self.ids.as_ref()
+    }
+
+    fn settle_id(&self, id: &str, outcome: impl FnOnce() -> Outcome) {
+        if let Some(l) = &self.ids {
+            l.settle(id, outcome());
+        }
+    }
+
+    fn with<R>(&self, region: &str, ty: &str, f: impl FnOnce(&mut Counts) -> R) -> R {
+        // A poisoned lock only means another task panicked mid-update of plain counters.
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        f(inner
+            .groups
+            .entry((region.to_string(), ty.to_string()))
+            .or_default())
+    }
+
+    /// Removes a settled object from the open set.
+    fn close(&self, region: &str, rec: &ObjectRecord) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.open.remove(&(region.to_string(), rec.id.clone()));
+    }
+
+    pub fn found(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| c.found += 1);
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.open.insert(
+                (region.to_string(), rec.id.clone()),
+                (rec.object_type.clone(), rec.object_name.clone()),
+            );
+        }
+        metrics::counter!(m::OBJECTS_FOUND, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+    }
+
+    pub fn present(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| c.already_present += 1);
+        self.close(region, rec);
+        metrics::counter!(m::OBJECTS_PRESENT, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+        self.settle_id(&rec.id, || Outcome::Present {
+            region: region.to_string(),
+        });
+    }
+
+    pub fn exported(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| {
+            c.exported += 1;
+            c.bytes_exported += rec.stored_bytes;
+        });
+        self.close(region, rec);
+        let labels = [
+            ("region", region.to_string()),
+            ("type", rec.object_type.clone()),
+        ];
+        metrics::counter!(m::OBJECTS_EXPORTED, &labels).increment(1);
+        metrics::counter!(m::BYTES_EXPORTED, &labels).increment(rec.stored_bytes);
+        self.settle_id(&rec.id, || Outcome::Exported {
+            region: region.to_string(),
+        });
+    }
+
+    /// The object failed for good: `why` is its last rejection, after `attempts` attempts (0
+    /// when it was never attempted, e.g. not AVAILABLE).
+    pub fn failed(&self, region: &str, rec: &ObjectRecord, why: &Rejection, attempts: u32) {
+        let stage = why.stage;
+        let reason = match attempts {
+            0 => why.reason(),
+            n => format!("{} (after {n} attempts)", why.reason()),
+        };
+        self.with(region, &rec.object_type, |c| c.failed += 1);
+        self.close(region, rec);
+        self.settle_id(&rec.id, || match &*why.cause {
+            Cause::NotAvailable(state) => Outcome::NotAvailable {
+                region: region.to_string(),
+                object_state: state.clone(),
+            },
+            _ => Outcome::Failed {
+                region: Some(region.to_string()),
+                stage,
+                reason: reason.clone(),
+            },
+        });
+        metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.as_str()).increment(1);
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.failed.push(FailedObject {
+            region: region.to_string(),
+            id: rec.id.clone(),
+            object_type: rec.object_type.clone(),
+            object_name: rec.object_name.clone(),
+            stage,
+            reason,
+        });
+    }
+
+    pub fn region_done(&self, region: &str, took: Duration) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .region_secs
+            .insert(region.to_string(), took.as_secs_f64());
+    }
+
+    /// Closes the run. `fatal` is a region-level or run-level error (e.g. a catalog that could
+    /// not be read), which makes the run incomplete whatever the counters say.
+    pub fn finish(&self, regions: Vec<String>, fatal: Vec<String>, interrupted: bool) -> Report {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let cut_off = if interrupted {
+            fail_open(&mut inner)
+        } else {
+            0
+        };
+        let mut totals = Counts::default();
+        let groups: Vec<GroupReport> = inner
+            .groups
+            .iter()
+            .map(|((region, ty), c)| {
+                totals.add(c);
+                GroupReport {
+                    region: region.clone(),
+                    object_type: ty.clone(),
+                    counts: c.clone(),
+                }
+            })
+            .collect();
+        let balance = crate::books::Balance::of(
+            totals.found,
+            totals.already_present,
+            totals.exported,
+            totals.failed,
+            interrupted,
+        );
+        let duration = self.started.elapsed();
+        metrics::gauge!(m::RUN_SECONDS).set(duration.as_secs_f64());
+        let mut failed = inner.failed.clone();
+        failed.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
+        Report {
+            run_id: self.run_id.to_string(),
+            started_at: self.started_at.to_rfc3339(),
+            duration_secs: duration.as_secs_f64(),
+            regions,
+            region_duration_secs: inner.region_secs.clone(),
+            totals,
+            groups,
+            failed,
+            unaccounted: balance.unaccounted(),
+            unsettled: cut_off + balance.unsettled(),
+            aborts_unconfirmed: 0,
+            errors: fatal,
+            interrupted,
+            index: None,
+            ids: self.ids.as_ref().map(Ledger::finish),
+        }
+    }
+}
+
+/// An interrupted run: every object still open is failed at stage `interrupted` (counted in
+/// its group and listed), so found = present + exported + failed holds. Returns how many.
+fn fail_open(inner: &mut Inner) -> u64 {
+    let open = std::mem::take(&mut inner.open);
+    let n = open.len() as u64;
+    for ((region, id), (object_type, object_name)) in open {
+        let group = (region.clone(), object_type.clone());
+        inner.groups.entry(group).or_default().failed += 1;
+        metrics::counter!(m::OBJECTS_FAILED, "region" => region.clone(), "type" => object_type.clone(), "stage" => Stage::Interrupted.as_str()).increment(1);
+        inner.failed.push(FailedObject {
+            region,
+            id,
+            object_type,
+            object_name,
+            stage: Stage::Interrupted,
+            reason: "the run was interrupted before this object settled; nothing of it was left \
+                     half-written and the next run picks it up"
+                .to_string(),
+        });
+    }
+    n
+}
