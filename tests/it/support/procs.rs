@@ -264,3 +264,15 @@ pub async fn sim_catalog(sim: &Proc) -> Vec<serde_json::Value> {
         .await
         .expect("catalog JSON")
 }
+
+/// Sends `sig` (`-TERM`, `-KILL` …) to a running child with kill(1); returns when it was sent.
+pub fn signal(child: &tokio::process::Child, sig: &str) -> std::time::Instant {
+    let pid = child.id().expect("the child is running").to_string();
+    let sent = std::time::Instant::now();
+    let status = Command::new("kill")
+        .args([sig, &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill {sig} {pid}: {status}");
+    sent
+}

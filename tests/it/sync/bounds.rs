@@ -4,7 +4,7 @@
 //! the silent-S3 cases are in `bounds_silent.rs`.
 
 use super::check::{assert_bucket_holds, available};
-use crate::support::procs::{run_sync, sim_catalog, spawn_sim, sync_command, words};
+use crate::support::procs::{run_sync, signal, sim_catalog, spawn_sim, sync_command, words};
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -200,13 +200,7 @@ async fn sigterm_mid_run_reports_every_object_it_verified() {
         assert!(Instant::now() < deadline, "no object landed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let pid = child.id().unwrap().to_string();
-    let signalled = Instant::now();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    let signalled = signal(&child, "-TERM");
     let status = tokio::time::timeout(Duration::from_secs(15), child.wait())
         .await
         .expect("exits within the grace")

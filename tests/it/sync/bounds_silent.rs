@@ -4,7 +4,7 @@
 //! within SHUTDOWN_GRACE and reports the abort unconfirmed rather than claim it.
 
 use super::bounds::{assert_books, objects_in};
-use crate::support::procs::{spawn_sim, sync_command, words};
+use crate::support::procs::{signal, spawn_sim, sync_command, words};
 use crate::support::s3::{S3Kind, S3Server};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,13 +56,7 @@ async fn sigterm_during_start_up_against_a_silent_s3_exits_130_within_the_grace(
         .unwrap();
     // Start-up is stuck in HeadBucket (60 s + 10 s bound by default) when the signal comes.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pid = child.id().unwrap().to_string();
-    let signalled = Instant::now();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    let signalled = signal(&child, "-TERM");
     let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
         .await
         .expect("exits within the grace")
@@ -174,13 +168,7 @@ async fn sigterm_while_s3_is_silent_says_the_abort_is_unconfirmed() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     silent.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let pid = child.id().unwrap().to_string();
-    let signalled = Instant::now();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    let signalled = signal(&child, "-TERM");
     let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
         .await
         .expect("exits within the grace")

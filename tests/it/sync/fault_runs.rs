@@ -9,7 +9,7 @@ use super::fault_kit::{
     sim, Row, BUCKET, FLAGS, RUN_LIMIT,
 };
 use crate::support::fault_proxy::FaultProxy;
-use crate::support::procs::{command_at, run_sync_at, Proc, SyncRun};
+use crate::support::procs::{command_at, run_sync_at, signal, Proc, SyncRun};
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::process::Stdio;
@@ -43,14 +43,6 @@ async fn until_upload_open(s3: &S3Server) {
         assert!(Instant::now() < deadline, "no multipart upload started");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-fn signal(child: &tokio::process::Child, sig: &str) {
-    let pid = child.id().expect("running").to_string();
-    std::process::Command::new("kill")
-        .args([sig, &pid])
-        .status()
-        .expect("kill");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,7 +12,7 @@ use super::fault_kit::{
     RUN_LIMIT,
 };
 use crate::support::fault_proxy::{Entry, Fault, FaultProxy, Op, Rule};
-use crate::support::procs::{command_at, Proc, SyncRun};
+use crate::support::procs::{command_at, signal, Proc, SyncRun};
 use crate::support::s3::{S3Kind, S3Server};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -321,11 +321,7 @@ async fn fault_sigterm_during_startup_against_a_silent_endpoint() {
     // Start-up (the bucket check) is hanging on the silent endpoint by now.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(fired(&proxy.log(), "silence") > 0, "start-up reached S3");
-    let pid = child.id().unwrap().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
+    signal(&child, "-TERM");
     let grace = Duration::from_secs(30);
     let code = match tokio::time::timeout(grace, child.wait()).await {
         Ok(status) => status.unwrap().code().unwrap_or(-1),

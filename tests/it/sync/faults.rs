@@ -7,7 +7,7 @@
 
 use super::check::{assert_bucket_holds, assert_bucket_matches, available};
 use crate::support::procs::{
-    run_sync, sim_catalog, sim_requests, spawn_sim, sync_command, words, Proc,
+    run_sync, signal, sim_catalog, sim_requests, spawn_sim, sync_command, words, Proc,
 };
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use serde_json::Value;
@@ -193,12 +193,7 @@ async fn sigterm_aborts_multipart_uploads_in_flight() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    signal(&child, "-TERM");
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
         .expect("exits promptly")
