@@ -136,6 +136,20 @@ async fn fault_bytes_changed_in_transit_moto() {
     )
     .await;
     assert_survived(&p, "flip").await;
+    // moto ignores Content-MD5: only the ETag proof caught the flips (a disproved PutObject
+    // counted as an S3 error, a disproved part re-sent).
+    let caught = p
+        .faulted
+        .metrics
+        .lines()
+        .filter(|l| l.starts_with("css_sync_s3_errors_total") && l.contains("etag_mismatch"))
+        .count() as f64
+        + p.faulted.metric_sum("css_sync_parts_resent_total");
+    assert!(
+        caught >= 1.0,
+        "the ETag proof caught a flip:\n{}",
+        p.faulted.metrics
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -286,6 +300,11 @@ async fn fault_html_answers_to_everything_moto() {
     if p.faulted.report.is_object() {
         assert_truthful(&p.faulted, 0);
         assert_eq!(p.faulted.total("exported"), 0, "nothing was stored");
+        assert_eq!(
+            p.faulted.total("failed"),
+            p.faulted.total("found"),
+            "every object failed"
+        );
     }
     assert_clean(&p.s3, &p.expected, &p.rerun).await;
     assert_eq!(p.row.orphan_uploads, 0);
