@@ -38,6 +38,31 @@ impl Proven {
     }
 }
 
+/// Sends of one write (a part, a `PutObject`) whose stored bytes S3's answer disproved,
+/// before it fails: the bytes changed on the way to a server that ignores `Content-MD5`.
+pub const PROOF_SENDS: u32 = 3;
+
+/// Runs `send` (one `PutObject` whose bytes are at hand) again while its answer disproves the
+/// stored bytes — [`S3Target::confirm`] has deleted them by then — up to [`PROOF_SENDS`] sends.
+pub(crate) async fn resend_while_disproved<T, F, Fut>(key: &str, mut send: F) -> Result<T, S3Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, S3Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match send().await {
+            Err(e @ (S3Error::EtagMismatch { .. } | S3Error::ReadBackMismatch { .. }))
+                if attempt < PROOF_SENDS =>
+            {
+                tracing::warn!(key, attempt, error = %e, "stored bytes disproved; sending them again");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// What was written, for the proof.
 pub(crate) struct Written<'a> {
     pub operation: &'static str,

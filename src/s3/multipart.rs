@@ -20,9 +20,6 @@ use crate::metrics::{MULTIPART_ABORTED, PARTS_RESENT};
 /// How long an explicit abort lets the parts already in flight finish before cancelling them.
 const IN_FLIGHT_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Sends of one part whose answered ETag disproves its bytes, before the upload fails.
-pub(crate) const PART_PROOF_ATTEMPTS: u32 = 3;
-
 /// Pure: `Some(answered)` when a part's ETag is an MD5 and not the MD5 of the bytes sent (the
 /// part changed on the way); `None` when it matches or proves nothing either way (SSE-KMS and
 /// other non-MD5 ETags, left to the object's proof).
@@ -123,7 +120,7 @@ impl Multipart {
                 };
                 match part_etag_disproves(e_tag, &digest) {
                     None => break e_tag.to_string(),
-                    Some(got) if attempt < PART_PROOF_ATTEMPTS => {
+                    Some(got) if attempt < super::confirm::PROOF_SENDS => {
                         metrics::counter!(PARTS_RESENT).increment(1);
                         tracing::warn!(part_number, attempt, answered = %got, "part ETag is not the MD5 sent; re-sending the part");
                         attempt += 1;

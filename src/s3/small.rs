@@ -23,9 +23,6 @@ pub const META_ETAG: &str = "css-sync-etag";
 pub const META_SIZE: &str = "css-sync-size";
 /// Object and sidecar user metadata: the catalog checksum, lowercase.
 pub const META_MD5: &str = "css-md5";
-/// Sends of one `PutObject` (an object, a sidecar, an index file) whose stored bytes S3's
-/// answer disproved, before it fails.
-pub const SMALL_PROOF_ATTEMPTS: u32 = 3;
 
 impl S3Target {
     /// Writes the catalog record JSON beside a committed object, at [`sidecar_key`], with the
@@ -86,9 +83,8 @@ impl S3Target {
         self.put_small_with(key, body, content_type, None).await
     }
 
-    /// A write whose answer disproves the stored bytes (they changed on the way to a server
-    /// that ignores `Content-MD5`) was deleted by [`S3Target::confirm`]; it is sent again, up
-    /// to [`SMALL_PROOF_ATTEMPTS`] times, as the bytes are at hand.
+    /// A write whose answer disproves the stored bytes is sent again
+    /// ([`super::confirm::resend_while_disproved`]), as the bytes are at hand.
     async fn put_small_with(
         &self,
         key: &str,
@@ -96,21 +92,10 @@ impl S3Target {
         content_type: &str,
         metadata: Option<HashMap<String, String>>,
     ) -> Result<Option<String>, S3Error> {
-        let mut attempt = 1;
-        loop {
-            match self
-                .put_small_once(key, body.clone(), content_type, metadata.clone())
-                .await
-            {
-                Err(e @ (S3Error::EtagMismatch { .. } | S3Error::ReadBackMismatch { .. }))
-                    if attempt < SMALL_PROOF_ATTEMPTS =>
-                {
-                    tracing::warn!(key, attempt, error = %e, "small object not proven; sending it again");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        super::confirm::resend_while_disproved(key, || {
+            self.put_small_once(key, body.clone(), content_type, metadata.clone())
+        })
+        .await
     }
 
     async fn put_small_once(

@@ -288,18 +288,10 @@ impl Upload {
         }
         // Bytes disproved by S3's answer (changed on the way to a server that ignores
         // Content-MD5) were deleted by `confirm`: send them again while they are at hand.
-        let mut attempt = 1;
-        loop {
-            match self.put_single_once(body.clone(), digest).await {
-                Err(e @ (S3Error::EtagMismatch { .. } | S3Error::ReadBackMismatch { .. }))
-                    if attempt < super::small::SMALL_PROOF_ATTEMPTS =>
-                {
-                    tracing::warn!(key = %self.key, attempt, error = %e, "object not proven; sending it again");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        super::confirm::resend_while_disproved(&self.key, || {
+            self.put_single_once(body.clone(), digest)
+        })
+        .await
     }
 
     async fn put_single_once(&self, body: Bytes, digest: [u8; 16]) -> Result<Committed, S3Error> {
