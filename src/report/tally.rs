@@ -194,7 +194,6 @@ impl Tally {
             totals.already_present,
             totals.exported,
             totals.failed,
-            interrupted,
         );
         let duration = self.started.elapsed();
         metrics::gauge!(m::RUN_SECONDS).set(duration.as_secs_f64());
@@ -210,7 +209,7 @@ impl Tally {
             groups,
             failed,
             unaccounted: balance.unaccounted(),
-            unsettled: cut_off + balance.unsettled(),
+            unsettled: cut_off,
             aborts_unconfirmed: 0,
             errors: fatal,
             interrupted,
