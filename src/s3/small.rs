@@ -35,23 +35,19 @@ impl S3Target {
         catalog_checksum: &str,
         record_json: Bytes,
     ) -> Result<(), S3Error> {
-        let meta = sidecar_metadata(
+        self.repair_sidecar(
+            &object.key,
             object.e_tag.as_deref().unwrap_or(""),
             object.size,
             catalog_checksum,
-        );
-        self.put_small_with(
-            &sidecar_key(&object.key),
             record_json,
-            "application/json",
-            Some(meta),
         )
         .await
-        .map(drop)
     }
 
-    /// Re-writes the sidecar of an object found proven at presence time (its sidecar missing
-    /// or stale), from what that check saw.
+    /// Writes the sidecar of the object at `object_key` recording `e_tag` and `size`: after
+    /// its commit ([`S3Target::put_sidecar`]), or to repair one found missing or stale beside
+    /// an object the presence check proved, from what that check saw.
     pub async fn repair_sidecar(
         &self,
         object_key: &str,
