@@ -273,8 +273,8 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
     c("history limits set", isinstance(spec.get("successfulJobsHistoryLimit"), int)
       and isinstance(spec.get("failedJobsHistoryLimit"), int))
     interval = cron_min_interval(spec["schedule"])
-    if spec.get("timeZone"):
-        interval -= 3600  # a DST change can shorten one interval by an hour
+    if spec.get("timeZone") and interval > 3600:
+        interval -= 3600  # a DST change can shorten one interval by an hour (as _schedule.tpl)
     c("activeDeadlineSeconds < schedule interval",
       0 < (job.get("activeDeadlineSeconds") or 0) < interval,
       f"{job.get('activeDeadlineSeconds')} vs {interval}s for {spec['schedule']!r}")
