@@ -8,7 +8,11 @@ For the default values and every `helm/css-sync/ci/*-values.yaml`:
      supported and the newest known Kubernetes version, strictly (unknown fields fail);
   4. assert the properties the chart promises (Forbid, deadlines shorter than the schedule,
      the CSS secret only as a mounted file, hardened security context, memory sized for the
-     tuning, ...).
+     tuning, one pod spec for the job and the `helm test` pod, ...);
+  5. issue 7: the monitoring.coreos.com objects against embedded CRD schemas and the alert
+     rules through `promtool check rules` / `promtool test rules` (check_monitoring.py); the
+     values that must fail, edge values that must render, and the coverage of
+     values.schema.json and the chart README (check_cases.py).
 
 Exits 1 on any failure and ends with one summary line:
   helm: 3 renders, 11 manifests valid, 120 checks passed, 0 failed
@@ -27,6 +31,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import helm_python as helm
+from check_cases import check_issue7_env, check_must_fail, check_values_coverage
+from check_monitoring import check_monitoring, crd_errors
 import kubernetes_validate
 import yaml
 
@@ -227,6 +233,11 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
     # 3. Schema validation, strict, per Kubernetes version.
     for doc in docs:
         clean = {k: v for k, v in doc.items() if k != "__path"}
+        crd = crd_errors(clean)
+        if crd is not None:  # monitoring.coreos.com: not in kubernetes-validate's schemas
+            if c(f"{doc['__path']} {doc.get('kind')} valid (embedded CRD schema)", not crd, "; ".join(crd)):
+                res.manifests += 1
+            continue
         valid = True
         for version in KUBE_VERSIONS:
             try:
@@ -431,6 +442,12 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
     c("image repository:tag (tag defaults to appVersion)", ctr["image"] == f"{V['image']['repository']}:{tag}")
     c("runs `css-sync sync`", ctr.get("args") == ["sync"] and not ctr.get("command"))
 
+    # 14a. issue 7 (chart): monitoring objects and alert rules; the new env vars from values.
+    check_monitoring(c, V, by_kind, pod_meta.get("labels") or {},
+                     [dig(t, "metadata", "labels") or {} for t in tests],
+                     next((p for p in ctr.get("ports", []) if p.get("name") == "metrics"), None))
+    check_issue7_env(c, V, data)
+
     # 14. Chart test: `css-sync check` in the job's very pod spec (one helper renders both).
     for t in tests:
         tc = t["spec"]["containers"][0]
@@ -468,6 +485,10 @@ def main() -> int:
                 check_render(res, chart, label, values, cli_env)
             except helm.HelmError as exc:
                 res.check(label, "render", False, f"{type(exc).__name__}: {exc}")
+
+        # issue 7 (chart): values that must not render; the schema and README cover every value.
+        check_must_fail(res, chart)
+        check_values_coverage(res, chart)
 
     print(f"helm: {res.renders} renders, {res.manifests} manifests valid "
           f"(Kubernetes {', '.join(KUBE_VERSIONS)}, strict), "
