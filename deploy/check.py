@@ -108,7 +108,7 @@ def check_compose() -> None:
           "mc mb" in script and "touch /tmp/bucket-ready" in script and "while :; do sleep" in script
           and "trap 'exit 0' TERM" in script, script)
     check("compose: bucket healthy once the bucket exists",
-          mc.get("healthcheck", {}).get("test") == ["CMD", "test", "-f", "/tmp/bucket-ready"])
+          mc.get("healthcheck", {}).get("test") == ["CMD-SHELL", "test -f /tmp/bucket-ready"])
 
     # issue 7 (chart): docker/compose#13800, no dependency of css-sync may exit.
     check("compose: no dependency of css-sync exits (up --exit-code-from is safe)",

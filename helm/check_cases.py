@@ -67,6 +67,8 @@ MUST_FAIL: list[tuple[str, dict[str, Any], str]] = [
     ("noSuccessHours 0", {"metrics": {"prometheusRule": {"noSuccessHours": 0}}},
      "/metrics/prometheusRule/noSuccessHours"),
     ("typo in podMonitor", {"metrics": {"podMonitor": {"intervall": "15s"}}}, "'intervall' not allowed"),
+    ("severity in alertLabels (it has its own value)",
+     {"metrics": {"prometheusRule": {"alertLabels": {"severity": "page"}}}}, "invalid propertyName 'severity'"),
 ]
 
 # Edge values css-sync accepts: these must render and lint clean.
