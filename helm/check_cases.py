@@ -73,8 +73,9 @@ MUST_FAIL: list[tuple[str, dict[str, Any], str]] = [
 
 # Edge values css-sync accepts: these must render and lint clean.
 MUST_PASS: list[tuple[str, dict[str, Any]]] = [
-    ("durations as plain seconds and compound", {"tuning": {"pollInterval": 15, "jobDeadline": "1h 30m"},
-                                                 "bounds": {"shutdownGrace": "20 s"}}),
+    ("durations as plain seconds, compound, spaced and fractional (humantime)",
+     {"tuning": {"pollInterval": 15, "jobDeadline": "1h 30m", "httpTimeout": "0.5"},
+      "bounds": {"shutdownGrace": "20 s", "s3CallDeadline": "1.5h"}}),
     ("sizes as bytes and decimals", {"tuning": {"partSize": 16777216, "batchMaxBytes": "1.5GiB"}}),
     ("since RFC 3339, until a duration", {"selection": {"since": "2026-11-01T00:00:00Z", "until": "1h"}}),
     ("regions as a comma string", {"selection": {"regions": "us-east,eu-west"}}),
