@@ -12,7 +12,8 @@ For the default values and every `helm/css-sync/ci/*-values.yaml`:
   5. issue 7: the monitoring.coreos.com objects against embedded CRD schemas and the alert
      rules through `promtool check rules` / `promtool test rules` (check_monitoring.py); the
      values that must fail, edge values that must render, and the coverage of
-     values.schema.json and the chart README (check_cases.py).
+     values.schema.json and the chart README (check_cases.py); the rendered alerts against a
+     real Pushgateway and Prometheus (check_live.py).
 
 Exits 1 on any failure and ends with one summary line:
   helm: 3 renders, 11 manifests valid, 120 checks passed, 0 failed
@@ -31,6 +32,7 @@ from typing import Any, Callable
 
 import helm_python as helm
 from check_cases import check_issue7_env, check_must_fail, check_values_coverage
+from check_live import check_live
 from check_monitoring import check_monitoring, crd_errors
 from check_parse import cron_min_interval, parse_bytes, parse_seconds
 import kubernetes_validate
@@ -406,6 +408,11 @@ def main() -> int:
         # issue 7 (chart): values that must not render; the schema and README cover every value.
         check_must_fail(res, chart)
         check_values_coverage(res, chart)
+        # The rendered alerts against a real Pushgateway + Prometheus (check_live.py).
+        rule = chart.render(values={"metrics": {"prometheusRule": {"enabled": True}}}, name=RELEASE,
+                            namespace=NAMESPACE, is_install=True)
+        groups = yaml.safe_load(next(t for p, t in rule.items() if p.endswith("prometheusrule.yaml")))["spec"]["groups"]
+        check_live(lambda name, ok, detail="": res.check("live", name, ok, detail), groups)
 
     print(f"helm: {res.renders} renders, {res.manifests} manifests valid "
           f"(Kubernetes {', '.join(KUBE_VERSIONS)}, strict), "
