@@ -8,6 +8,7 @@ with the expected message; a must-fail that renders is a FAIL. Never renders for
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,18 @@ def check_values_coverage(res: Any, chart: helm.Chart) -> None:
               str(undocumented))
     stale = sorted(rows - set(leaves))
     res.check("coverage", "the README documents no value that is gone", not stale, str(stale))
+    # The Default column is values.yaml's (JSON), unless it says "see values.yaml".
+    wrong = []
+    for path, cell in re.findall(r"^\|\s*`([A-Za-z0-9_.]+)`\s*\|\s*(.*?)\s*\|", section, re.M):
+        if cell == "see values.yaml" or path not in leaves:
+            continue
+        want: Any = values
+        for key in path.split("."):
+            want = want[key]
+        try:
+            ok = cell.startswith("`") and json.loads(cell.strip("`")) == want
+        except ValueError:
+            ok = False
+        if not ok:
+            wrong.append(f"{path}: {cell} != {json.dumps(want)}")
+    res.check("coverage", "README defaults are values.yaml's", not wrong, "; ".join(wrong))
