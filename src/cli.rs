@@ -78,6 +78,9 @@ pub struct SyncArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub lake: LakeArgs,
+    // issue 7 (metrics)
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// Exit codes of `css-sync purge`.
@@ -340,6 +343,32 @@ pub struct OutputArgs {
     #[arg(long, env = "METRICS_LISTEN")]
     pub metrics_listen: Option<std::net::SocketAddr>,
 }
+
+// issue 7 (metrics)
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Metrics: Pushgateway and retention risk")]
+pub struct MetricsArgs {
+    /// Push the run's final metrics to this Prometheus Pushgateway at the end of every sync
+    /// (success, failure, exit 3, interrupt): PUT to <url>/metrics/job/<PUSHGATEWAY_JOB>/
+    /// regions/<regions>; css_sync_last_success_timestamp_seconds goes to its own group
+    /// (…/kind/last_success) on success only, so a failed run never erases it. 3 attempts, 10 s
+    /// each; after a signal an eighth of SHUTDOWN_GRACE. A failed push is logged and does not
+    /// change the exit code. Only the host is ever logged (basic-auth userinfo allowed).
+    #[arg(long, env = "PUSHGATEWAY_URL", hide_env_values = true)]
+    pub pushgateway_url: Option<String>,
+    /// The `job` of the Pushgateway grouping key.
+    #[arg(long, env = "PUSHGATEWAY_JOB", default_value = defaults::PUSHGATEWAY_JOB)]
+    pub pushgateway_job: String,
+    /// CSS deletes an object this many days after its createdTime (the account's retention),
+    /// for css_sync_objects_at_retention_risk.
+    #[arg(long, env = "CSS_RETENTION_DAYS", default_value_t = defaults::RETENTION_DAYS)]
+    pub retention_days: u32,
+    /// An object not exported whose deletion date falls within this from now is counted in
+    /// css_sync_objects_at_retention_risk.
+    #[arg(long, env = "CSS_RISK_WINDOW", default_value_t = default_duration(defaults::RISK_WINDOW))]
+    pub risk_window: String,
+}
+// end issue 7 (metrics)
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Lake: metadata index and completion webhook")]
