@@ -323,7 +323,8 @@ pub struct TimeArgs {
     #[arg(long, env = "S3_CALL_DEADLINE", default_value_t = default_duration(defaults::S3_CALL_DEADLINE))]
     pub s3_call_deadline: String,
     /// After SIGTERM/SIGINT the process exits within this: half of it waits for multipart
-    /// aborts, a quarter for the metadata index, then the report, an eighth for the webhook.
+    /// aborts, a quarter for the metadata index, then the report, an eighth for the metrics
+    /// push and the webhook (side by side).
     /// Keep the chart's terminationGracePeriodSeconds above it.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = default_duration(defaults::SHUTDOWN_GRACE))]
     pub shutdown_grace: String,
@@ -335,8 +336,8 @@ pub struct OutputArgs {
     /// Write the JSON run report here ("-" for stdout). The human summary goes to stderr.
     #[arg(long, env = "CSS_SYNC_REPORT")]
     pub report: Option<PathBuf>,
-    /// Write the final Prometheus metrics (text format) here at the end of the run, e.g. for
-    /// node-exporter's textfile collector or a Pushgateway sidecar.
+    /// Write the final Prometheus metrics (text format) here at every end of the sync (exit 0,
+    /// 1, 3, 130), e.g. for node-exporter's textfile collector.
     #[arg(long, env = "CSS_SYNC_METRICS_FILE")]
     pub metrics_file: Option<PathBuf>,
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090) during the run.
