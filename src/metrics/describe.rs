@@ -8,8 +8,8 @@ use crate::failure::Stage;
 use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
 
 /// CSS endpoints as counted in [`CSS_REQUESTS`].
-const CSS_ENDPOINTS: [&str; 7] = [
-    "token", "regions", "objects", "start", "status", "download", "content",
+const CSS_ENDPOINTS: [&str; 8] = [
+    "token", "regions", "objects", "start", "status", "cancel", "download", "content",
 ];
 /// Bulk-job outcomes as counted in [`JOBS_FINISHED`].
 pub(super) const JOB_OUTCOMES: [&str; 5] =

@@ -108,11 +108,12 @@ pub async fn finish(
     written
 }
 
-/// The run group, then (on success) the last-success group. Errors are logged by `push`.
+/// The run group, then (on success, and only once the run group is in) the last-success
+/// group: a last success is never shown without its run. Errors are logged by `push`.
 async fn send(settings: &PushSettings, handle: &PrometheusHandle, success: bool) {
     let (run, last_success) = split_family(&handle.render(), LAST_SUCCESS);
-    let _ = push::push(settings, Group::Run, run).await;
-    if success {
+    let pushed = push::push(settings, Group::Run, run).await;
+    if success && pushed.is_ok() {
         let _ = push::push(settings, Group::LastSuccess, last_success).await;
     }
 }

@@ -246,3 +246,39 @@ async fn every_end_is_pushed_and_only_a_success_moves_the_last_success() {
     );
     assert_eq!(last_success(&s).map(|x| x.0), Some(success_at));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_pushgateway_is_logged_and_keeps_the_exit_code() {
+    let sim = spawn_sim(&words(
+        "--seed 9 --objects 3 --regions uk --unavailable-share 0 --max-object-size 10KB --prep-base-ms 0 --prep-rate 0",
+    ));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    // A port nothing listens on.
+    let url = format!("http://pusher:s3cr3t@127.0.0.1:{}", prom::free_port());
+    let started = Instant::now();
+    let out = sync_command(&sim, &s3, "lake")
+        .args(["--poll-interval", "0.05", "--regions", "uk"])
+        .args(["--pushgateway-url", &url])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("metrics push failed; retrying").count(),
+        2,
+        "3 attempts:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("metrics push failed; the exit code is unchanged"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cr3t") && !stderr.contains("pusher"),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
