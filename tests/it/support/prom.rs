@@ -43,13 +43,19 @@ async fn wait_ready(url: &str, child: &mut Child, what: &str) {
 
 /// Prometheus scraping `target` (host:port) every second as job `css-sync`.
 pub async fn prometheus(target: &str) -> Server {
+    prometheus_with(target, false).await
+}
+
+/// [`prometheus`]; with `honor_labels` the target's `job` labels are kept (a Pushgateway).
+pub async fn prometheus_with(target: &str, honor_labels: bool) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  \
-             - job_name: css-sync\n    static_configs:\n      - targets: ['{target}']\n"
+             - job_name: css-sync\n    honor_labels: {honor_labels}\n    static_configs:\n      \
+             - targets: ['{target}']\n"
         ),
     )
     .expect("write prometheus.yml");

@@ -2,7 +2,8 @@
 //! exit 1 (failed objects), exit 3 (CSS auth rejected) and an interrupt (SIGTERM) — into one
 //! group keyed by job and regions (no instance), each run replacing the last one's values;
 //! the last-success time lives in its own group and only a success moves it. The pushed
-//! counts equal the JSON report's; the URL's credentials never reach the logs.
+//! counts equal the JSON report's, in the Pushgateway and in a real Prometheus scraping it;
+//! the URL's credentials never reach the logs.
 
 use crate::support::procs::{signal, spawn_sim, sync_command, words, Proc};
 use crate::support::prom::{self, samples, sum, Sample};
@@ -160,6 +161,25 @@ async fn every_end_is_pushed_and_only_a_success_moves_the_last_success() {
         ],
         "grouping key: job and regions, no instance"
     );
+    // A real Prometheus scraping the Pushgateway sees the same values (honor_labels).
+    let prometheus = prom::prometheus_with(pgw.url.trim_start_matches("http://"), true).await;
+    let q = format!("sum(css_sync_objects_exported_total{{job=\"{JOB}\",regions=\"uk\"}})");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while prom::scalar(&prometheus, &q).await.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never scraped the Pushgateway"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        prom::scalar(&prometheus, &q).await,
+        report["totals"]["exported"].as_f64()
+    );
+    let q =
+        format!("css_sync_last_success_timestamp_seconds{{job=\"{JOB}\",kind=\"last_success\"}}");
+    assert_eq!(prom::scalar(&prometheus, &q).await, Some(success_at));
+    drop(prometheus);
     let file = std::fs::read_to_string(dir.path().join("metrics.prom")).unwrap();
     assert_eq!(
         crate::support::prom::samples(&file)
