@@ -78,6 +78,9 @@ pub struct SyncArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub lake: LakeArgs,
+    // issue 7 (metrics)
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// Exit codes of `css-sync purge`.
@@ -320,7 +323,8 @@ pub struct TimeArgs {
     #[arg(long, env = "S3_CALL_DEADLINE", default_value_t = default_duration(defaults::S3_CALL_DEADLINE))]
     pub s3_call_deadline: String,
     /// After SIGTERM/SIGINT the process exits within this: half of it waits for multipart
-    /// aborts, a quarter for the metadata index, then the report, an eighth for the webhook.
+    /// aborts, a quarter for the metadata index, then the report, an eighth for the metrics
+    /// push and the webhook (side by side).
     /// Keep the chart's terminationGracePeriodSeconds above it.
     #[arg(long, env = "SHUTDOWN_GRACE", default_value_t = default_duration(defaults::SHUTDOWN_GRACE))]
     pub shutdown_grace: String,
@@ -332,14 +336,40 @@ pub struct OutputArgs {
     /// Write the JSON run report here ("-" for stdout). The human summary goes to stderr.
     #[arg(long, env = "CSS_SYNC_REPORT")]
     pub report: Option<PathBuf>,
-    /// Write the final Prometheus metrics (text format) here at the end of the run, e.g. for
-    /// node-exporter's textfile collector or a Pushgateway sidecar.
+    /// Write the final Prometheus metrics (text format) here at every end of the sync (exit 0,
+    /// 1, 3, 130), e.g. for node-exporter's textfile collector.
     #[arg(long, env = "CSS_SYNC_METRICS_FILE")]
     pub metrics_file: Option<PathBuf>,
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090) during the run.
     #[arg(long, env = "METRICS_LISTEN")]
     pub metrics_listen: Option<std::net::SocketAddr>,
 }
+
+// issue 7 (metrics)
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Metrics: Pushgateway and retention risk")]
+pub struct MetricsArgs {
+    /// Push the run's final metrics to this Prometheus Pushgateway at the end of every sync
+    /// (success, failure, exit 3, interrupt): PUT to <url>/metrics/job/<PUSHGATEWAY_JOB>/
+    /// regions/<regions>; css_sync_last_success_timestamp_seconds goes to its own group
+    /// (…/kind/last_success) on success only, so a failed run never erases it. 3 attempts, 10 s
+    /// each; after a signal an eighth of SHUTDOWN_GRACE. A failed push is logged and does not
+    /// change the exit code. Only the host is ever logged (basic-auth userinfo allowed).
+    #[arg(long, env = "PUSHGATEWAY_URL", hide_env_values = true)]
+    pub pushgateway_url: Option<String>,
+    /// The `job` of the Pushgateway grouping key.
+    #[arg(long, env = "PUSHGATEWAY_JOB", default_value = defaults::PUSHGATEWAY_JOB)]
+    pub pushgateway_job: String,
+    /// CSS deletes an object this many days after its createdTime (the account's retention),
+    /// for css_sync_objects_at_retention_risk.
+    #[arg(long, env = "CSS_RETENTION_DAYS", default_value_t = defaults::RETENTION_DAYS)]
+    pub retention_days: u32,
+    /// An object not exported whose deletion date falls within this from now is counted in
+    /// css_sync_objects_at_retention_risk.
+    #[arg(long, env = "CSS_RISK_WINDOW", default_value_t = default_duration(defaults::RISK_WINDOW))]
+    pub risk_window: String,
+}
+// end issue 7 (metrics)
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Lake: metadata index and completion webhook")]

@@ -89,6 +89,11 @@ pub struct Settings {
     pub webhook_url: Option<Secret>,
     /// `SHUTDOWN_GRACE`: signal → exit, at most.
     pub shutdown_grace: Duration,
+    // issue 7 (metrics)
+    /// `PUSHGATEWAY_URL` / `PUSHGATEWAY_JOB`.
+    pub push: Option<crate::metrics::push::PushSettings>,
+    /// `CSS_RETENTION_DAYS` / `CSS_RISK_WINDOW`.
+    pub risk: crate::metrics::RiskPolicy,
 }
 
 impl Settings {
@@ -291,6 +296,8 @@ impl Settings {
             ids,
             lookup_concurrency: at_least_one("CSS_LOOKUP_CONCURRENCY", t.lookup_concurrency)?,
         };
+        // issue 7 (metrics)
+        let push = metrics::push_settings(&a.metrics, &run.regions)?;
         Ok(Settings {
             css,
             s3,
@@ -301,6 +308,9 @@ impl Settings {
             index: index_settings(a)?,
             webhook_url: webhook_url(a.lake.webhook_url.as_deref())?,
             shutdown_grace: time::shutdown_grace(&t.time)?,
+            // issue 7 (metrics)
+            push,
+            risk: metrics::risk_policy(&a.metrics)?,
         })
     }
 }
@@ -315,6 +325,10 @@ pub use read::{parse_bytes, parse_duration, parse_instant};
 
 #[path = "config/names.rs"]
 pub mod names;
+
+// issue 7 (metrics)
+#[path = "config/metrics.rs"]
+mod metrics;
 
 #[path = "config/time.rs"]
 pub mod time;

@@ -64,6 +64,15 @@ pub const S3_CALL_DEADLINE: Duration = s3::DEFAULT_CALL_DEADLINE;
 /// SIGTERM → exit; the chart's terminationGracePeriodSeconds (30) stays above it.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+// issue 7 (metrics)
+/// `PUSHGATEWAY_JOB`: the `job` of the Pushgateway grouping key.
+pub const PUSHGATEWAY_JOB: &str = "css-sync";
+/// `CSS_RETENTION_DAYS`: CSS deletes objects this many days after they were created.
+pub const RETENTION_DAYS: u32 = 30;
+/// `CSS_RISK_WINDOW`: deletion within this from now counts as at retention risk.
+pub const RISK_WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
+// end issue 7 (metrics)
+
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
 pub const INDEX_FILE_MAX_ROWS: usize = crate::index::DEFAULT_FILE_MAX_ROWS;

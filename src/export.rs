@@ -51,17 +51,22 @@ impl Exporter {
 
     /// Streams every entry of a zip body into S3, matching entries to `records` by name
     /// ([`crate::entry_names`]); ids in `done` (exported from another zip of the same job)
-    /// are skipped as duplicates.
-    pub async fn export_zip<R>(
+    /// are skipped as duplicates. `on_exported` is awaited for each object the moment its
+    /// upload is proven, before the next entry is read, so it counts while the zip still
+    /// streams (the object is in [`ZipOutcome::exported`] too).
+    pub async fn export_zip<R, F, Fut>(
         &self,
         region: &str,
         records: &[ObjectRecord],
         done: &HashSet<String>,
         body: R,
         limits: crate::unzip::Limits,
+        mut on_exported: F,
     ) -> ZipOutcome
     where
         R: AsyncRead + Send + Unpin + 'static,
+        F: FnMut(ObjectRecord, Committed) -> Fut,
+        Fut: std::future::Future<Output = ()>,
     {
         let names = EntryNames::new(records);
         let mut out = ZipOutcome::default();
@@ -136,6 +141,7 @@ impl Exporter {
             match streamed {
                 Ok(d) => match self.settle(region, rec, &key, upload, d.size, d.md5).await {
                     Ok(committed) => {
+                        on_exported(rec.clone(), committed.clone()).await;
                         out.exported.insert(rec.id.clone(), committed);
                     }
                     Err(rej) => {

@@ -45,6 +45,11 @@ pub async fn run(
     let statuses = css.start_bulk(region, ids).await?;
     metrics::counter!(m::JOBS_STARTED, "region" => region.to_string())
         .increment(statuses.len() as u64);
+    // Every zip not terminal yet; given back as each ends, or all on an error or cancel.
+    let mut preparing = m::InFlight::new(
+        metrics::gauge!(m::JOBS_PREPARING, "region" => region.to_string()),
+        statuses.len() as u64,
+    );
     let zips: Vec<String> = statuses.iter().map(|s| s.zip_name.clone()).collect();
     info!(region, zips = ?zips, objects = ids.len(), "bulk job started");
     let mut ends: Vec<Option<JobEnd>> = vec![None; statuses.len()];
@@ -53,6 +58,7 @@ pub async fn run(
         for (end, status) in ends.iter_mut().zip(statuses.iter_mut()) {
             if let Some(settled) = status.take().as_ref().and_then(settle) {
                 finished(region, &settled, started);
+                preparing.done_one();
                 *end = Some(settled);
             }
         }
@@ -70,6 +76,7 @@ pub async fn run(
                         zip_name: zip_name.clone(),
                     };
                     finished(region, &timed_out, started);
+                    preparing.done_one();
                     *end = Some(timed_out);
                 }
             }

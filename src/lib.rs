@@ -43,7 +43,7 @@
 //! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
 //! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
 //! | [`webhook`] | POST of the run summary at the end of a run (bounded attempts and timeout) |
-//! | [`metrics`] | Prometheus metric names in one place |
+//! | [`metrics`] | Prometheus metric names, HELP texts, in-flight and retention-risk gauges, the end-of-run file and Pushgateway push |
 //! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process (feature `sim`) |
 //!
 //! css-sim, the CSS stand-in used by the tests, the demo and the benchmark, is its own package

@@ -72,55 +72,105 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8
         }
     };
     let report_path = settings.report_path.clone();
-    let metrics_file = settings.metrics_file.clone();
     let webhook_url = settings.webhook_url.clone();
     let grace = settings.shutdown_grace;
+    // issue 7 (metrics): the metrics file and the push happen at every end of the run.
+    let metrics_end = MetricsEnd::new(&settings, metrics);
     exit_after_grace(shutdown.clone(), grace);
     match css_sync::pipeline::run(settings, shutdown).await {
         Ok(report) => {
             eprint!("{}", report.to_text());
-            let code = finish(&report, report_path.as_deref(), metrics_file, metrics);
-            if let Some(url) = &webhook_url {
-                // Logged by `notify`; the exit code stays the run's (README, "Webhook"). After
-                // a signal it gets an eighth of the grace, no more (margin for the watchdog).
+            let code = finish(&report, report_path.as_deref());
+            // After a signal the push and the webhook each get an eighth of the grace, side
+            // by side (margin for the watchdog).
+            let within = report.interrupted.then_some(grace / 8);
+            let duration = std::time::Duration::from_secs_f64(report.duration_secs);
+            let metrics_done = metrics_end.finish(code, Some(duration), within);
+            let webhook = async {
+                let Some(url) = &webhook_url else { return };
+                // Logged by `notify`; the exit code stays the run's (README, "Webhook").
                 let summary = css_sync::webhook::Summary::of(&report, code);
                 let notify = css_sync::webhook::notify(url, &summary);
-                if report.interrupted {
-                    if tokio::time::timeout(grace / 8, notify).await.is_err() {
-                        tracing::warn!("webhook not sent: shutdown grace ran out");
+                match within {
+                    Some(limit) => {
+                        if tokio::time::timeout(limit, notify).await.is_err() {
+                            tracing::warn!("webhook not sent: shutdown grace ran out");
+                        }
                     }
-                } else {
-                    let _ = notify.await;
+                    None => {
+                        let _ = notify.await;
+                    }
                 }
-            }
+            };
+            let (code, ()) = tokio::join!(metrics_done, webhook);
             code
         }
         Err(e) => {
             print_error("sync could not run", &e);
-            exit::FATAL
+            metrics_end.finish(exit::FATAL, None, None).await
         }
     }
 }
 
-/// Writes the report and the metrics file; returns the process exit code.
-fn finish(
-    report: &Report,
-    report_path: Option<&std::path::Path>,
-    metrics_file: Option<std::path::PathBuf>,
-    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-) -> u8 {
+/// Writes the JSON report; returns the process exit code.
+fn finish(report: &Report, report_path: Option<&std::path::Path>) -> u8 {
     if let Err(e) = write_report(report, report_path) {
         print_error("writing the JSON report", &e);
         return exit::FATAL;
     }
-    if let (Some(path), Some(handle)) = (metrics_file, metrics) {
-        if let Err(e) = std::fs::write(&path, handle.render()) {
-            print_error("writing the metrics file", &e);
-            return exit::FATAL;
-        }
-    }
     report.exit_code()
 }
+
+// issue 7 (metrics)
+/// What the end of a sync does with its metrics, whatever the end.
+struct MetricsEnd {
+    started: std::time::Instant,
+    handle: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    file: Option<std::path::PathBuf>,
+    push: Option<css_sync::metrics::push::PushSettings>,
+}
+
+impl MetricsEnd {
+    fn new(
+        settings: &Settings,
+        handle: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    ) -> Self {
+        MetricsEnd {
+            started: std::time::Instant::now(),
+            handle,
+            file: settings.metrics_file.clone(),
+            push: settings.push.clone(),
+        }
+    }
+
+    /// Records the end, writes the metrics file and pushes; returns the exit code (3 when the
+    /// metrics file could not be written).
+    async fn finish(
+        &self,
+        code: u8,
+        duration: Option<std::time::Duration>,
+        push_within: Option<std::time::Duration>,
+    ) -> u8 {
+        use css_sync::metrics::end;
+        let Some(handle) = &self.handle else {
+            return code;
+        };
+        let run_end = end::RunEnd {
+            exit_code: code,
+            duration: duration.unwrap_or_else(|| self.started.elapsed()),
+            ended_at: chrono::Utc::now().timestamp_millis() as f64 / 1000.0,
+        };
+        let (file, push) = (self.file.as_deref(), self.push.as_ref());
+        match end::finish(&run_end, handle, file, push, push_within).await {
+            Ok(()) => code,
+            Err(e) => {
+                print_error("writing the metrics file", &e);
+                exit::FATAL
+            }
+        }
+    }
+}
+// end issue 7 (metrics)
 
 async fn purge(args: &css_sync::cli::PurgeArgs, shutdown: CancellationToken) -> u8 {
     use css_sync::config::purge::PurgeSettings;

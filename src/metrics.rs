@@ -1,6 +1,10 @@
-//! Prometheus metric names in one place, and the exporter's installation. Names follow
-//! `css_sync_<name>_<unit>_total`; labels are bounded (`region`, `type`, `stage`, `outcome`,
-//! `endpoint`, `status_class`, `error_type`) — never an object id, key or URL.
+//! Prometheus metric names in one place, and the exporter's installation (HELP text on every
+//! family, the job-wait histogram's buckets). Names follow `css_sync_<name>_<unit>_total`;
+//! labels are bounded (`region`, `type`, `stage`, `outcome`, `endpoint`, `status_class`,
+//! `error_type`) — never an object id, key or URL. Its sub-modules own the in-flight gauge
+//! guards ([`InFlight`], [`Held`]), the retention-risk window ([`Window`]), the end-of-run
+//! gauges and file ([`end`]) and the Pushgateway push ([`push`]); none of them decides
+//! anything about objects.
 
 use std::net::SocketAddr;
 
@@ -50,13 +54,67 @@ pub const JOB_WAIT_SECONDS: &str = "css_sync_bulk_job_wait_seconds";
 /// Duration of the whole run in seconds.
 pub const RUN_SECONDS: &str = "css_sync_run_duration_seconds";
 
+// issue 7 (metrics): gauges of the run in progress and of its end.
+/// Bulk jobs (zips) started and not yet terminal, by `region`.
+pub const JOBS_PREPARING: &str = "css_sync_jobs_preparing";
+/// Downloads (zips and single objects) being streamed, by `region`.
+pub const DOWNLOADS_IN_FLIGHT: &str = "css_sync_downloads_in_flight";
+/// Uploads begun and not yet committed or aborted.
+pub const UPLOADS_IN_FLIGHT: &str = "css_sync_uploads_in_flight";
+/// Bytes held in upload buffers and in parts being sent.
+pub const BUFFERED_BYTES: &str = "css_sync_buffered_bytes";
+/// Objects found in this run and not settled yet, by `region`.
+pub const OBJECTS_LEFT: &str = "css_sync_objects_left";
+/// Catalog bytes of the objects found and not settled yet, by `region`.
+pub const BYTES_LEFT: &str = "css_sync_bytes_left";
+/// Objects of this run not exported or present whose CSS deletion date falls within the
+/// risk window, by `region`.
+pub const AT_RISK: &str = "css_sync_objects_at_retention_risk";
+/// Age of the oldest object of this run not exported or present (0 when none), by `region`.
+pub const OLDEST_UNEXPORTED: &str = "css_sync_oldest_unexported_age_seconds";
+/// Exit code of the run (set at its end).
+pub const LAST_EXIT_CODE: &str = "css_sync_last_exit_code";
+/// Unix time the run ended.
+pub const LAST_RUN: &str = "css_sync_last_run_timestamp_seconds";
+/// Unix time of the last run that ended with exit code 0.
+pub const LAST_SUCCESS: &str = "css_sync_last_success_timestamp_seconds";
+
+/// Bucket bounds of [`JOB_WAIT_SECONDS`], seconds: bulk jobs take from a few seconds to the
+/// hour of the default `CSS_JOB_DEADLINE`.
+pub const JOB_WAIT_BUCKETS: [f64; 12] = [
+    3.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0,
+];
+
+#[path = "metrics/describe.rs"]
+mod describe;
+pub use describe::{describe_all, init_regions};
+
+#[path = "metrics/guard.rs"]
+mod guard;
+pub use guard::{Held, InFlight};
+
+#[path = "metrics/window.rs"]
+mod window;
+pub use window::{RiskPolicy, Window};
+
+#[path = "metrics/end.rs"]
+pub mod end;
+
+#[path = "metrics/push.rs"]
+pub mod push;
+// end issue 7 (metrics)
+
 /// Installs the Prometheus recorder. With `listen`, serves `/metrics` there for the length of
 /// the run; the handle renders the final state for the report either way.
 pub fn install(
     listen: Option<SocketAddr>,
 ) -> Result<metrics_exporter_prometheus::PrometheusHandle, metrics_exporter_prometheus::BuildError>
 {
-    let mut builder = metrics_exporter_prometheus::PrometheusBuilder::new();
+    let mut builder = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(JOB_WAIT_SECONDS.to_string()),
+            &JOB_WAIT_BUCKETS,
+        )?;
     if let Some(addr) = listen {
         builder = builder.with_http_listener(addr);
         let (recorder, exporter) = builder.build()?;
@@ -64,8 +122,11 @@ pub fn install(
         metrics::set_global_recorder(recorder)
             .map_err(metrics_exporter_prometheus::BuildError::FailedToSetGlobalRecorder)?;
         tokio::spawn(exporter);
+        describe_all();
         Ok(handle)
     } else {
-        builder.install_recorder()
+        let handle = builder.install_recorder()?;
+        describe_all();
+        Ok(handle)
     }
 }

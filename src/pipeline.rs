@@ -117,6 +117,7 @@ async fn run_as(
         settings.run.regions.clone()
     };
     info!(regions = ?regions, "regions to sync");
+    crate::metrics::init_regions(&regions, &settings.run.filter.types); // issue 7 (metrics)
     let ctx = Arc::new(Ctx {
         css,
         exporter: Exporter {
@@ -127,7 +128,8 @@ async fn run_as(
         tally: match &settings.run.ids {
             Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
             None => Tally::new(run_id.clone()),
-        },
+        }
+        .with_risk(settings.risk), // issue 7 (metrics)
         index: settings
             .index
             .enabled

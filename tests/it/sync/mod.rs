@@ -17,6 +17,9 @@ mod hygiene;
 mod ids;
 mod index;
 mod layouts;
+// issue 7 (metrics): real Prometheus, promtool and Pushgateway.
+mod metrics_push;
+mod metrics_scrape;
 mod object_lock;
 mod proof;
 mod purge;

@@ -1,0 +1,216 @@
+//! The push to a Prometheus Pushgateway (`PUSHGATEWAY_URL`) at the end of every sync. The
+//! grouping key suits a CronJob: `job` (`PUSHGATEWAY_JOB`) and `regions` (the selection joined
+//! with `+`, `all` when discovered) — never `instance`, so each run replaces the last one's
+//! group. Two groups: the run's (every metric but the last-success time, replaced by `PUT` on
+//! every end, so a run's values never mix with the previous run's) and `kind="last_success"`
+//! (only `css_sync_last_success_timestamp_seconds`, `PUT` on success only, so a failed run
+//! never erases it). Each attempt has a [`TIMEOUT`]; at most [`ATTEMPTS`] with a doubling
+//! [`BACKOFF`]. The URL may carry basic-auth credentials, so only its host is logged and
+//! errors are stripped of it. A failed push is logged and returned; it never changes the
+//! exit code. This module only sends; [`super::end`] decides what is pushed.
+
+use crate::secret::Secret;
+use base64::Engine as _;
+use std::time::Duration;
+use tracing::{error, info, warn};
+
+/// Timeout of one attempt (connect, send, answer).
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts in all, the first included.
+pub const ATTEMPTS: u32 = 3;
+/// Wait before the second attempt; doubled before each further one.
+pub const BACKOFF: Duration = Duration::from_secs(1);
+
+/// Where and under which grouping key to push.
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    /// The Pushgateway's base URL (no trailing `/`); may carry credentials.
+    pub url: Secret,
+    pub job: String,
+    /// The selected regions (empty: discovered, grouped as `all`).
+    pub regions: Vec<String>,
+}
+
+/// Which group of the run's grouping key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Every metric of the run but the last-success time.
+    Run,
+    /// `css_sync_last_success_timestamp_seconds` alone, pushed on success only.
+    LastSuccess,
+}
+
+/// The `regions` value of the grouping key: the selection sorted, deduplicated, joined by `+`;
+/// `all` when the regions are discovered.
+pub fn regions_label(regions: &[String]) -> String {
+    let mut r: Vec<&str> = regions.iter().map(String::as_str).collect();
+    r.sort_unstable();
+    r.dedup();
+    match r.is_empty() {
+        true => "all".to_string(),
+        false => r.join("+"),
+    }
+}
+
+/// One `/<label>/<value>` of the path; values outside `[A-Za-z0-9_.+-]` are sent in the
+/// Pushgateway's base64url form (`/<label>@base64/<value>`).
+fn segment(label: &str, value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
+    match plain {
+        true => format!("/{label}/{value}"),
+        false => {
+            let v = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value);
+            // An empty value is one `=` in the Pushgateway's convention.
+            format!("/{label}@base64/{}", if v.is_empty() { "=" } else { &v })
+        }
+    }
+}
+
+/// The path of `group` below the Pushgateway's base URL.
+pub fn group_path(settings: &PushSettings, group: Group) -> String {
+    let mut path = format!("/metrics{}", segment("job", &settings.job));
+    path.push_str(&segment("regions", &regions_label(&settings.regions)));
+    if group == Group::LastSuccess {
+        path.push_str(&segment("kind", "last_success"));
+    }
+    path
+}
+
+/// Why a push failed (the URL is never part of it).
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error("pushgateway client")]
+    Client(#[source] reqwest::Error),
+    #[error("pushgateway {host} answered {status}")]
+    Status { host: String, status: u16 },
+    #[error("pushgateway {host} unreachable")]
+    Send {
+        host: String,
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl PushError {
+    /// A bounded label for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PushError::Client(_) => "client",
+            PushError::Status { .. } => "status",
+            PushError::Send { .. } => "send",
+        }
+    }
+}
+
+/// `PUT`s `body` (text format) as `group`; logs the outcome (host only).
+pub async fn push(settings: &PushSettings, group: Group, body: String) -> Result<(), PushError> {
+    let host = crate::webhook::host_of(&settings.url);
+    let url = format!("{}{}", settings.url.expose(), group_path(settings, group));
+    let res = put(&url, &host, body).await;
+    match &res {
+        Ok(()) => info!(host, ?group, "metrics pushed to the Pushgateway"),
+        Err(e) => error!(host, ?group, kind = e.kind(), error = %crate::failure::error_chain(e),
+            "metrics push failed; the exit code is unchanged"),
+    }
+    res
+}
+
+async fn put(url: &str, host: &str, body: String) -> Result<(), PushError> {
+    let client = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|e| PushError::Client(e.without_url()))?;
+    let mut wait = BACKOFF;
+    let mut attempt = 1;
+    loop {
+        let sent = client
+            .put(url)
+            .header("content-type", "text/plain; version=0.0.4")
+            .body(body.clone())
+            .send()
+            .await;
+        let err = match sent {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) => PushError::Status {
+                host: host.to_string(),
+                status: r.status().as_u16(),
+            },
+            Err(e) => PushError::Send {
+                host: host.to_string(),
+                source: e.without_url(),
+            },
+        };
+        let retryable = match &err {
+            PushError::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
+            _ => true,
+        };
+        if !retryable || attempt >= ATTEMPTS {
+            return Err(err);
+        }
+        warn!(host, attempt, error = %crate::failure::error_chain(&err), "metrics push failed; retrying");
+        tokio::time::sleep(wait).await;
+        wait *= 2;
+        attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(job: &str, regions: &[&str]) -> PushSettings {
+        PushSettings {
+            url: Secret::new("http://u:p@pgw:9091"),
+            job: job.to_string(),
+            regions: regions.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn grouping_key_table() {
+        let table: [(&str, &[&str], Group, &str); 6] = [
+            (
+                "css-sync",
+                &[],
+                Group::Run,
+                "/metrics/job/css-sync/regions/all",
+            ),
+            (
+                "css-sync",
+                &["us", "eu", "us"],
+                Group::Run,
+                "/metrics/job/css-sync/regions/eu+us",
+            ),
+            (
+                "css-sync",
+                &["uk"],
+                Group::LastSuccess,
+                "/metrics/job/css-sync/regions/uk/kind/last_success",
+            ),
+            (
+                "night ly",
+                &["uk"],
+                Group::Run,
+                "/metrics/job@base64/bmlnaHQgbHk/regions/uk",
+            ),
+            (
+                "j",
+                &["a/b"],
+                Group::Run,
+                "/metrics/job/j/regions@base64/YS9i",
+            ),
+            (
+                "j",
+                &["eu-west-1"],
+                Group::Run,
+                "/metrics/job/j/regions/eu-west-1",
+            ),
+        ];
+        for (job, regions, group, want) in table {
+            assert_eq!(group_path(&settings(job, regions), group), want);
+        }
+    }
+}
