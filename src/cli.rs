@@ -6,6 +6,9 @@ use crate::defaults;
 
 #[path = "cli/env_errors.rs"]
 pub mod env_errors;
+// issue 7 (progress)
+#[path = "cli/progress_args.rs"]
+pub mod progress_args;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -339,6 +342,9 @@ pub struct OutputArgs {
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090) during the run.
     #[arg(long, env = "METRICS_LISTEN")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    // issue 7 (progress)
+    #[command(flatten)]
+    pub progress: progress_args::ProgressArgs,
 }
 
 #[derive(Debug, Args)]

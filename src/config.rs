@@ -89,6 +89,8 @@ pub struct Settings {
     pub webhook_url: Option<Secret>,
     /// `SHUTDOWN_GRACE`: signal → exit, at most.
     pub shutdown_grace: Duration,
+    /// Issue 7 (progress): `CSS_SYNC_PROGRESS*`, `--quiet`.
+    pub progress: crate::progress::ProgressSettings,
 }
 
 impl Settings {
@@ -301,6 +303,7 @@ impl Settings {
             index: index_settings(a)?,
             webhook_url: webhook_url(a.lake.webhook_url.as_deref())?,
             shutdown_grace: time::shutdown_grace(&t.time)?,
+            progress: progress::settings(&a.output.progress)?, // issue 7 (progress)
         })
     }
 }
@@ -321,6 +324,10 @@ pub mod time;
 
 #[path = "config/purge.rs"]
 pub mod purge;
+
+// issue 7 (progress)
+#[path = "config/progress.rs"]
+mod progress;
 
 #[cfg(test)]
 #[path = "config/tests.rs"]

@@ -64,6 +64,13 @@ pub const S3_CALL_DEADLINE: Duration = s3::DEFAULT_CALL_DEADLINE;
 /// SIGTERM → exit; the chart's terminationGracePeriodSeconds (30) stays above it.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
+// issue 7 (progress)
+/// `CSS_SYNC_PROGRESS`: bars on a terminal, log events otherwise.
+pub const PROGRESS: &str = "auto";
+/// `CSS_SYNC_PROGRESS_INTERVAL`: between two `progress` log events.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
+// end issue 7 (progress)
+
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
 pub const INDEX_FILE_MAX_ROWS: usize = crate::index::DEFAULT_FILE_MAX_ROWS;
