@@ -18,6 +18,7 @@ mod ids;
 mod index;
 mod layouts;
 mod object_lock;
+mod progress;
 mod proof;
 mod purge;
 mod variants;
