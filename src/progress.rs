@@ -209,7 +209,7 @@ fn log_event(lines: &Lines, regions: &[String]) {
         bytes_exported = t.bytes_exported,
         bytes_left = t.bytes_left(),
         rate_bytes_per_sec = rate.round() as u64,
-        eta_secs = format::eta_secs(t.bytes_left(), *rate),
+        eta_secs = format::eta_of(t, *rate),
         regions = ?AsJson(&per_region),
         "progress"
     );
@@ -227,7 +227,7 @@ fn fields(region: Option<&str>, s: &RegionSnapshot, rate: f64) -> serde_json::Va
         "bytes_exported": s.bytes_exported,
         "bytes_left": s.bytes_left(),
         "rate_bytes_per_sec": rate.round() as u64,
-        "eta_secs": format::eta_secs(s.bytes_left(), rate),
+        "eta_secs": format::eta_of(s, rate),
     });
     if let (Some(r), Some(o)) = (region, v.as_object_mut()) {
         o.insert("region".into(), r.into());

@@ -69,6 +69,15 @@ pub fn eta_secs(bytes_left: u64, rate: f64) -> Option<u64> {
     (secs <= 366.0 * 86400.0).then_some(secs as u64)
 }
 
+/// The ETA of a region (or the total): [`eta_secs`] of its bytes left, but no estimate while
+/// the listing may still find more and nothing is left of what it found so far.
+pub fn eta_of(s: &RegionSnapshot, rate: f64) -> Option<u64> {
+    if !s.listing_done && s.bytes_left() == 0 {
+        return None;
+    }
+    eta_secs(s.bytes_left(), rate)
+}
+
 /// `1h2m3s`, `4m5s`, `6s`; `-` for no estimate.
 pub fn eta_text(eta: Option<u64>) -> String {
     let Some(s) = eta else {
@@ -108,7 +117,7 @@ pub fn line(s: &RegionSnapshot, rate: f64) -> String {
         bytes_text(s.bytes_exported),
         bytes_text(s.bytes_left()),
         rate_text(rate),
-        eta_text(eta_secs(s.bytes_left(), rate)),
+        eta_text(eta_of(s, rate)),
     );
     if s.failed > 0 {
         let _ = write!(out, "  {} failed", s.failed);

@@ -93,4 +93,9 @@ fn a_line_shows_objects_bytes_rate_and_eta() {
         line(&done, 0.0),
         "2/2 objects  0 B exported, 0 B left  0.0 MB/s  ETA 0s"
     );
+    let listing = RegionSnapshot::default();
+    assert_eq!(
+        line(&listing, 0.0),
+        "0/0+ objects  0 B exported, 0 B left  0.0 MB/s  ETA -"
+    );
 }

@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::Value;
 
 #[test]
 fn modes_parse() {
@@ -89,5 +90,14 @@ fn rates_sample_every_region_and_the_total() {
     assert_eq!(v["objects_settled"], 2);
     assert_eq!(v["bytes_left"], 4_000_000);
     assert_eq!(v["eta_secs"], 2);
-    assert_eq!(fields(None, &RegionSnapshot::default(), 0.0)["eta_secs"], 0);
+    // Nothing found yet while listing: no estimate; a listed region with nothing left: 0.
+    assert_eq!(
+        fields(None, &RegionSnapshot::default(), 0.0)["eta_secs"],
+        Value::Null
+    );
+    let listed = RegionSnapshot {
+        listing_done: true,
+        ..RegionSnapshot::default()
+    };
+    assert_eq!(fields(None, &listed, 0.0)["eta_secs"], 0);
 }

@@ -17,6 +17,7 @@ mod hygiene;
 mod ids;
 mod index;
 mod layouts;
+mod logs;
 mod object_lock;
 mod progress;
 mod proof;
