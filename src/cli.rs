@@ -6,9 +6,6 @@ use crate::defaults;
 
 #[path = "cli/env_errors.rs"]
 pub mod env_errors;
-// issue 7 (progress)
-#[path = "cli/progress_args.rs"]
-pub mod progress_args;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -344,7 +341,24 @@ pub struct OutputArgs {
     pub metrics_listen: Option<std::net::SocketAddr>,
     // issue 7 (progress)
     #[command(flatten)]
-    pub progress: progress_args::ProgressArgs,
+    pub progress: ProgressArgs,
+}
+
+/// Issue 7 (progress): the progress and quiet options (in src/cli.rs, where `helm/check.py`
+/// reads the env var names).
+#[derive(Debug, Args)]
+pub struct ProgressArgs {
+    /// Progress while the run goes: auto (live bars per region when stderr is a terminal and
+    /// logs are text, else a `progress` log event every interval), bars, log or off.
+    #[arg(long, env = "CSS_SYNC_PROGRESS", default_value = defaults::PROGRESS)]
+    pub progress: String,
+    /// Between two `progress` log events (1s..1h); bars redraw several times a second.
+    #[arg(long, env = "CSS_SYNC_PROGRESS_INTERVAL", default_value_t = default_duration(defaults::PROGRESS_INTERVAL))]
+    pub progress_interval: String,
+    /// No progress and no summary on stderr: warnings and errors only (RUST_LOG, if set,
+    /// still chooses the log level).
+    #[arg(long, env = "CSS_SYNC_QUIET", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

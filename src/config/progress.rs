@@ -3,7 +3,7 @@
 
 use super::read::parse_duration;
 use super::{invalid, ConfigError};
-use crate::cli::progress_args::ProgressArgs;
+use crate::cli::ProgressArgs;
 use crate::progress::{Mode, ProgressSettings, MAX_INTERVAL, MIN_INTERVAL};
 
 pub(super) fn settings(a: &ProgressArgs) -> Result<ProgressSettings, ConfigError> {
