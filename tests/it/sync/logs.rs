@@ -179,3 +179,38 @@ async fn json_mode_errors_of_main_and_clap_are_json_lines() {
         assert_eq!(id.len(), 25, "{id}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_mode_purge_summary_is_one_json_event() {
+    let sim = spawn_sim(&words(
+        "--seed 6 --objects 6 --max-object-size 20KB --unavailable-share 0 --prep-base-ms 0 \
+         --prep-rate 0",
+    ));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    assert_eq!(run_sync(&sim, &s3, "lake", &[]).await.code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("purge.json");
+    let out = crate::support::procs::command("purge", &sim, &s3, "lake")
+        .args(["--log-format", "json", "--purge-report"])
+        .arg(&report)
+        .env_remove("RUST_LOG")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines = json_lines(&stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let summary: Vec<&Value> = lines
+        .iter()
+        .filter(|v| message(v) == "purge summary")
+        .collect();
+    assert_eq!(summary.len(), 1, "{stderr}");
+    let f = &summary[0]["fields"];
+    assert_eq!(f["mode"], "dry-run");
+    assert_eq!(f["totals"], report["totals"]);
+    assert_eq!(f["exit_code"], out.status.code().unwrap());
+    assert!(f["regions"].is_array() && f["refused"].is_array(), "{f}");
+    let id = lines[0]["run_id"].as_str().expect("run id");
+    assert!(lines.iter().all(|v| v["run_id"] == id), "{stderr}");
+}
