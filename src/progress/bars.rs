@@ -16,11 +16,12 @@ const DRAW_HZ: u8 = 8;
 
 pub(super) async fn run(tally: Arc<Tally>, regions: Vec<String>, stop: CancellationToken) {
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(DRAW_HZ));
-    let style = ProgressStyle::with_template("{prefix:<10} [{bar:24}] {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+    // The whole line is our text (bar included), set in one call per redraw, so a frame never
+    // mixes a new bar with old numbers.
+    let style = ProgressStyle::with_template("{prefix:<10} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
     let bar = |name: &str| {
-        let b = multi.add(ProgressBar::new(0));
+        let b = multi.add(ProgressBar::no_length());
         b.set_style(style.clone());
         b.set_prefix(name.to_string());
         b
@@ -51,8 +52,6 @@ pub(super) async fn run(tally: Arc<Tally>, regions: Vec<String>, stop: Cancellat
 }
 
 fn draw(b: &ProgressBar, s: &crate::report::RegionSnapshot, rate: f64) {
-    // An empty bar, not a full one, while nothing is found yet.
-    b.set_length(s.found.max(1));
-    b.set_position(s.settled);
-    b.set_message(format::line(s, rate));
+    let bar = format::bar_text(s.settled, s.found);
+    b.set_message(format!("{bar} {}", format::line(s, rate)));
 }

@@ -107,6 +107,26 @@ pub fn objects_text(s: &RegionSnapshot) -> String {
     format!("{}/{}{plus}", s.settled, s.found)
 }
 
+/// Width of the drawn bar, in characters.
+pub const BAR_WIDTH: usize = 24;
+
+/// `[=========>              ]`: settled of found, `=` done, `>` the head; empty while
+/// nothing is found.
+pub fn bar_text(settled: u64, found: u64) -> String {
+    let w = BAR_WIDTH as u64;
+    let filled = match found {
+        0 => 0,
+        f => (settled.min(f) * w / f) as usize,
+    };
+    let head = usize::from(filled < BAR_WIDTH && settled > 0);
+    format!(
+        "[{}{}{}]",
+        "=".repeat(filled),
+        ">".repeat(head),
+        " ".repeat(BAR_WIDTH - filled - head)
+    )
+}
+
 /// One progress line (without the region name, which the bar's prefix shows):
 /// `41/313+ objects  101.30 MB exported, 198.70 MB left  2.0 MB/s  ETA 1m40s`, plus
 /// `, 3 failed` when some failed.

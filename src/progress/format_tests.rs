@@ -99,3 +99,20 @@ fn a_line_shows_objects_bytes_rate_and_eta() {
         "0/0+ objects  0 B exported, 0 B left  0.0 MB/s  ETA -"
     );
 }
+
+#[test]
+fn bars_fill_with_settled_of_found() {
+    let table: &[(u64, u64, &str)] = &[
+        (0, 0, "[                        ]"),
+        (0, 14, "[                        ]"),
+        (9, 23, "[=========>              ]"),
+        (1, 1000, "[>                       ]"),
+        (999, 1000, "[=======================>]"),
+        (23, 23, "[========================]"),
+        (30, 23, "[========================]"),
+    ];
+    for &(settled, found, want) in table {
+        assert_eq!(bar_text(settled, found), want, "{settled}/{found}");
+        assert_eq!(want.chars().count(), BAR_WIDTH + 2);
+    }
+}
