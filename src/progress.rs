@@ -227,10 +227,15 @@ fn fields(region: Option<&str>, s: &RegionSnapshot, rate: f64) -> serde_json::Va
         "bytes_exported": s.bytes_exported,
         "bytes_left": s.bytes_left(),
         "rate_bytes_per_sec": rate.round() as u64,
-        "eta_secs": format::eta_of(s, rate),
     });
-    if let (Some(r), Some(o)) = (region, v.as_object_mut()) {
-        o.insert("region".into(), r.into());
+    if let Some(o) = v.as_object_mut() {
+        // Absent while unknown, as in the event's own fields.
+        if let Some(eta) = format::eta_of(s, rate) {
+            o.insert("eta_secs".into(), eta.into());
+        }
+        if let Some(r) = region {
+            o.insert("region".into(), r.into());
+        }
     }
     v
 }

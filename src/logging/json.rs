@@ -3,7 +3,9 @@
 //! `message`) plus `run_id` at the top. A field logged with `?` whose Debug text is a JSON
 //! array or object — what [`AsJson`] produces for any `Serialize` value, e.g.
 //! `regions = ?AsJson(&regions)` — is written as that JSON value, not as a string; numbers and
-//! booleans stay numbers and booleans. This module only formats; it never writes.
+//! booleans stay numbers and booleans. Spans are not recorded (css-sync opens none; the run id
+//! is stamped from [`super::run_id`] instead, so spawned tasks carry it too). This module only
+//! formats; it never writes.
 
 use serde_json::{Map, Value};
 use std::fmt;

@@ -214,3 +214,64 @@ async fn json_mode_purge_summary_is_one_json_event() {
     let id = lines[0]["run_id"].as_str().expect("run id");
     assert!(lines.iter().all(|v| v["run_id"] == id), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_mode_an_interrupted_run_still_balances_its_object_events() {
+    let sim = spawn_sim(&words(
+        "--seed 12 --objects 30 --max-object-size 200KB --unavailable-share 0 \
+         --bandwidth 150KB --prep-base-ms 0 --prep-rate 0",
+    ));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let child = sync_command(&sim, &s3, "lake")
+        .args([
+            "--poll-interval",
+            "0.05",
+            "--log-format",
+            "json",
+            "--report",
+        ])
+        .arg(&report)
+        .args(["--batch-max-objects", "5"])
+        .env("RUST_LOG", "css_sync=debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    crate::support::procs::signal(&child, "-TERM");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("exits within the grace")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let lines = json_lines(&stderr);
+    assert!(lines.iter().all(|v| v["run_id"] == report["run_id"]));
+    let by = outcomes(&lines);
+    let t = &report["totals"];
+    assert!(
+        report["unsettled"].as_u64().unwrap() > 0,
+        "cut off mid-run: {report}"
+    );
+    assert_eq!(
+        Some(by.values().sum::<u64>()),
+        t["found"].as_u64(),
+        "{by:?}"
+    );
+    assert_eq!(by.get("failed").copied(), t["failed"].as_u64(), "{by:?}");
+    let interrupted = lines
+        .iter()
+        .filter(|v| message(v) == "object settled" && v["fields"]["stage"] == "interrupted")
+        .count() as u64;
+    assert_eq!(Some(interrupted), report["unsettled"].as_u64());
+    let summary = lines
+        .iter()
+        .find(|v| message(v) == "summary")
+        .expect("summary");
+    assert_eq!(summary["fields"]["interrupted"], true);
+    assert_eq!(summary["fields"]["exit_code"], 130);
+}
