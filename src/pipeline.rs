@@ -141,11 +141,12 @@ async fn run_as(
         settings,
     });
 
+    // Issue 7 (progress): bars or periodic events, read from the tally until `finish`.
+    let progress =
+        crate::progress::Progress::show(ctx.tally.clone(), &regions, &ctx.settings.progress);
     // With --ids, each region's records come from the id lookups over a channel. Records may
     // arrive for any region at any time, so every region's pipeline is open at once (each
     // still bounded by CSS_JOBS_PER_REGION); waiting regions would otherwise stall the lookups.
-    let progress =
-        crate::progress::Progress::show(ctx.tally.clone(), &regions, &ctx.settings.progress);
     let (mut found, feeds) = id_feeds(&ctx, &regions);
     let region_concurrency = match found.is_empty() {
         true => ctx.settings.run.region_concurrency,
