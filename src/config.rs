@@ -94,6 +94,8 @@ pub struct Settings {
     pub push: Option<crate::metrics::push::PushSettings>,
     /// `CSS_RETENTION_DAYS` / `CSS_RISK_WINDOW`.
     pub risk: crate::metrics::RiskPolicy,
+    /// Issue 7 (progress): `CSS_SYNC_PROGRESS*`, `--quiet`.
+    pub progress: crate::progress::ProgressSettings,
 }
 
 impl Settings {
@@ -311,6 +313,7 @@ impl Settings {
             // issue 7 (metrics)
             push,
             risk: metrics::risk_policy(&a.metrics)?,
+            progress: progress::settings(&a.output.progress)?, // issue 7 (progress)
         })
     }
 }
@@ -335,6 +338,10 @@ pub mod time;
 
 #[path = "config/purge.rs"]
 pub mod purge;
+
+// issue 7 (progress)
+#[path = "config/progress.rs"]
+mod progress;
 
 #[cfg(test)]
 #[path = "config/tests.rs"]

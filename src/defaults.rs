@@ -72,6 +72,12 @@ pub const RETENTION_DAYS: u32 = 30;
 /// `CSS_RISK_WINDOW`: deletion within this from now counts as at retention risk.
 pub const RISK_WINDOW: Duration = Duration::from_secs(3 * 24 * 3600);
 // end issue 7 (metrics)
+// issue 7 (progress)
+/// `CSS_SYNC_PROGRESS`: bars on a terminal, log events otherwise.
+pub const PROGRESS: &str = "auto";
+/// `CSS_SYNC_PROGRESS_INTERVAL`: between two `progress` log events.
+pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
+// end issue 7 (progress)
 
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;

@@ -26,7 +26,7 @@ pub async fn run(args: &DemoArgs) -> u8 {
     match demo(args).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: demo: {e:#}");
+            crate::logging::error_text(&format!("error: demo: {e:#}"));
             exit::FATAL
         }
     }
@@ -76,6 +76,9 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
         "5MiB",
         "--batch-max-objects",
         "20",
+        // The demo tells its own story on stdout; live bars would interleave with it.
+        "--progress",
+        "off",
     ])?;
     let Command::Sync(sync_args) = cli.command else {
         anyhow::bail!("demo arguments did not parse as a sync");
@@ -92,9 +95,13 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
     let target = S3Target::from_client(client, settings.s3.clone());
 
     println!("\n== first run: everything is exported");
-    let first =
-        crate::pipeline::run_with(settings.clone(), target.clone(), CancellationToken::new())
-            .await?;
+    let first = crate::pipeline::run_with(
+        settings.clone(),
+        target.clone(),
+        CancellationToken::new(),
+        new_run(),
+    )
+    .await?;
     print!("{}", first.to_text());
 
     println!(
@@ -113,7 +120,8 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
     );
 
     println!("\n== second run: nothing to do, every object is already there");
-    let second = crate::pipeline::run_with(settings, target, CancellationToken::new()).await?;
+    let second =
+        crate::pipeline::run_with(settings, target, CancellationToken::new(), new_run()).await?;
     let t = &second.totals;
     println!(
         "found {}, already present {}, exported {}, failed {} (exit code {})",
@@ -127,6 +135,13 @@ async fn demo(args: &DemoArgs) -> anyhow::Result<u8> {
     sim.shutdown().await?;
     s3_server.shutdown().await;
     Ok(first.exit_code())
+}
+
+/// Each demo run is a run of its own: a new id, stamped on the log lines from now on.
+fn new_run() -> crate::run_id::RunId {
+    let id = crate::run_id::RunId::new(chrono::Utc::now());
+    crate::logging::set_run_id(&id);
+    id
 }
 
 async fn bind() -> std::io::Result<TcpListener> {

@@ -44,6 +44,8 @@
 //! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
 //! | [`webhook`] | POST of the run summary at the end of a run (bounded attempts and timeout) |
 //! | [`metrics`] | Prometheus metric names, HELP texts, in-flight and retention-risk gauges, the end-of-run file and Pushgateway push |
+//! | [`progress`] | live bars per region on a terminal, periodic `progress` events otherwise, read from the tally's snapshot |
+//! | [`logging`] | stderr: text or one JSON object per line (run id on each, arrays as arrays, the summary as an event) |
 //! | [`demo`] | `css-sync demo`: css-sim and an embedded S3 server in-process (feature `sim`) |
 //!
 //! css-sim, the CSS stand-in used by the tests, the demo and the benchmark, is its own package
@@ -67,9 +69,11 @@ pub mod failure;
 pub mod ids;
 pub mod index;
 pub mod job;
+pub mod logging;
 pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
+pub mod progress;
 pub mod purge;
 pub mod purge_report;
 pub mod purge_rules;

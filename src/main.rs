@@ -2,13 +2,18 @@
 //! chain is printed once, here; exit codes are listed in `--help` and the README.
 
 use clap::Parser;
-use css_sync::cli::{Cli, Command, LogFormat};
+use css_sync::cli::{Cli, Command};
 use css_sync::config::Settings;
+use css_sync::logging;
 use css_sync::report::{exit, Report};
+use css_sync::run_id::RunId;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 fn main() -> ExitCode {
+    // Made first, so every line the process writes (clap's errors included) carries it.
+    let run_id = RunId::new(chrono::Utc::now());
+    logging::set_run_id(&run_id);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
@@ -16,27 +21,29 @@ fn main() -> ExitCode {
             let argv: Vec<String> = std::env::args().collect();
             let cmd = <Cli as clap::CommandFactory>::command();
             let is_set = |name: &str| std::env::var_os(name).is_some();
-            eprint!(
-                "{}",
-                css_sync::cli::env_errors::render(&e, &cmd, &argv, is_set)
-            );
+            let env = std::env::var("LOG_FORMAT").ok();
+            logging::init(logging::guess_format(&argv, env.as_deref()), "info");
+            logging::error_text(&css_sync::cli::env_errors::render(&e, &cmd, &argv, is_set));
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::BAD_CONFIG));
         }
     };
-    // The demo prints its own story; its logs stay at warnings unless RUST_LOG asks.
-    let default_level = match cli.command {
+    // The demo prints its own story; its logs stay at warnings unless RUST_LOG asks, as do
+    // --quiet runs.
+    let default_level = match &cli.command {
+        Command::Sync(a) if a.output.progress.quiet => "warn",
+        Command::Purge(a) if a.sync.output.progress.quiet => "warn",
         Command::Sync(_) | Command::Purge(_) => "info",
         #[cfg(feature = "sim")]
         Command::Demo(_) => "warn",
     };
-    init_tracing(cli.log_format, default_level);
+    logging::init(cli.log_format, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            logging::error_text(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(exit::FATAL);
         }
     };
@@ -44,7 +51,7 @@ fn main() -> ExitCode {
         // Installed before anything connects: a signal during start-up is honoured too.
         let shutdown = shutdown_on_signal();
         match cli.command {
-            Command::Sync(args) => sync(&args, shutdown).await,
+            Command::Sync(args) => sync(&args, shutdown, run_id).await,
             Command::Purge(args) => purge(&args, shutdown).await,
             #[cfg(feature = "sim")]
             Command::Demo(args) => css_sync::demo::run(&args).await,
@@ -53,7 +60,7 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8 {
+async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken, run_id: RunId) -> u8 {
     let settings = match Settings::from_args(args, chrono::Utc::now()) {
         Ok(s) => s,
         Err(e) => {
@@ -76,10 +83,11 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8
     let grace = settings.shutdown_grace;
     // issue 7 (metrics): the metrics file and the push happen at every end of the run.
     let metrics_end = MetricsEnd::new(&settings, metrics);
+    let quiet = settings.progress.quiet;
     exit_after_grace(shutdown.clone(), grace);
-    match css_sync::pipeline::run(settings, shutdown).await {
+    match css_sync::pipeline::run(settings, shutdown, run_id).await {
         Ok(report) => {
-            eprint!("{}", report.to_text());
+            logging::summary::sync(&report, report.exit_code(), quiet);
             let code = finish(&report, report_path.as_deref());
             // After a signal the push and the webhook each get an eighth of the grace, side
             // by side (margin for the watchdog).
@@ -185,7 +193,7 @@ async fn purge(args: &css_sync::cli::PurgeArgs, shutdown: CancellationToken) -> 
     exit_after_grace(shutdown.clone(), css_sync::defaults::SHUTDOWN_GRACE);
     match css_sync::purge::run(settings, shutdown).await {
         Ok(report) => {
-            eprint!("{}", report.to_text());
+            logging::summary::purge(&report);
             if let Err(e) = write_json(&report, report_path.as_deref()) {
                 print_error("writing the JSON report", &e);
                 return exit::FATAL;
@@ -204,18 +212,18 @@ fn write_report(report: &Report, path: Option<&std::path::Path>) -> std::io::Res
     write_json(report, path)
 }
 
-/// Writes any JSON report to a file, or stdout for `-`.
+/// Writes any JSON report to a file (pretty-printed), or stdout for `-` (one compact line,
+/// so a log collector takes it as one record).
 fn write_json<T: serde::Serialize>(
     report: &T,
     path: Option<&std::path::Path>,
 ) -> std::io::Result<()> {
     let Some(path) = path else { return Ok(()) };
-    let json = serde_json::to_string_pretty(report)?;
     if path.as_os_str() == "-" {
-        println!("{json}");
+        println!("{}", serde_json::to_string(report)?);
         Ok(())
     } else {
-        std::fs::write(path, json + "\n")
+        std::fs::write(path, serde_json::to_string_pretty(report)? + "\n")
     }
 }
 
@@ -238,30 +246,17 @@ fn exit_after_grace(shutdown: CancellationToken, grace: std::time::Duration) {
     tokio::spawn(async move {
         shutdown.cancelled().await;
         tokio::time::sleep(grace).await;
-        eprintln!(
+        logging::error_text(&format!(
             "error: SHUTDOWN_GRACE ({}) ran out: exiting now; whatever was still in flight \
              (aborts of uploads, the index, the report, the webhook) is NOT confirmed",
             humantime::format_duration(grace)
-        );
+        ));
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
 }
 
+/// One error line in the log format (issue 7: JSON mode keeps every line JSON).
 fn print_error(what: &str, e: &dyn std::error::Error) {
-    eprintln!("error: {what}: {}", css_sync::failure::error_chain(e));
-}
-
-fn init_tracing(format: LogFormat, default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!(
-            "{default_level},aws_config=warn,aws_smithy_runtime=warn"
-        ))
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let chain = css_sync::failure::error_chain(e);
+    logging::error_text(&format!("error: {what}: {chain}"));
 }

@@ -43,7 +43,8 @@ pub enum PipelineError {
 struct Ctx {
     css: CssClient,
     exporter: Exporter,
-    tally: Tally,
+    /// Shared with the progress display, which only reads its snapshots.
+    tally: Arc<Tally>,
     /// The metadata index (`None` with `--index false`).
     index: Option<IndexWriter>,
     settings: Settings,
@@ -66,10 +67,15 @@ impl Ctx {
     }
 }
 
-/// Runs a sync to the end (or until `shutdown`), returning the report.
+/// Runs a sync to the end (or until `shutdown`), returning the report. `run_id` names the
+/// run (made by `main` before anything logs, so every log line carries it).
 /// A signal during start-up (credentials, `HeadBucket`) ends the run at once, interrupted.
-pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, PipelineError> {
-    let run_id = started();
+pub async fn run(
+    settings: Settings,
+    shutdown: CancellationToken,
+    run_id: RunId,
+) -> Result<Report, PipelineError> {
+    let run_id = started(run_id);
     let s3 = tokio::select! {
         s3 = S3Target::connect(settings.s3.clone()) => s3?,
         _ = shutdown.cancelled() => return Ok(interrupted_at_start(run_id, "connecting to S3")),
@@ -88,13 +94,13 @@ pub async fn run_with(
     settings: Settings,
     s3: S3Target,
     shutdown: CancellationToken,
+    run_id: RunId,
 ) -> Result<Report, PipelineError> {
-    run_as(settings, s3, shutdown, started()).await
+    run_as(settings, s3, shutdown, started(run_id)).await
 }
 
-/// A new run id, logged at the start of the run.
-fn started() -> RunId {
-    let run_id = RunId::new(chrono::Utc::now());
+/// The run id, logged at the start of the run.
+fn started(run_id: RunId) -> RunId {
     info!(run_id = %run_id, "run started");
     run_id
 }
@@ -116,7 +122,7 @@ async fn run_as(
     } else {
         settings.run.regions.clone()
     };
-    info!(regions = ?regions, "regions to sync");
+    info!(regions = ?crate::logging::AsJson(&regions), "regions to sync");
     crate::metrics::init_regions(&regions, &settings.run.filter.types); // issue 7 (metrics)
     let ctx = Arc::new(Ctx {
         css,
@@ -125,11 +131,13 @@ async fn run_as(
             sidecar: settings.s3.sidecar,
             commits: Default::default(),
         },
-        tally: match &settings.run.ids {
-            Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
-            None => Tally::new(run_id.clone()),
-        }
-        .with_risk(settings.risk), // issue 7 (metrics)
+        tally: Arc::new(
+            match &settings.run.ids {
+                Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
+                None => Tally::new(run_id.clone()),
+            }
+            .with_risk(settings.risk),
+        ), // issue 7 (metrics)
         index: settings
             .index
             .enabled
@@ -137,6 +145,9 @@ async fn run_as(
         settings,
     });
 
+    // Issue 7 (progress): bars or periodic events, read from the tally until `finish`.
+    let progress =
+        crate::progress::Progress::show(ctx.tally.clone(), &regions, &ctx.settings.progress);
     // With --ids, each region's records come from the id lookups over a channel. Records may
     // arrive for any region at any time, so every region's pipeline is open at once (each
     // still bounded by CSS_JOBS_PER_REGION); waiting regions would otherwise stall the lookups.
@@ -214,6 +225,7 @@ async fn run_as(
         }
         None => None,
     };
+    progress.finish().await; // issue 7 (progress): bars end before the summary
     let mut report = ctx.tally.finish(regions, errors, interrupted);
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
@@ -263,7 +275,11 @@ fn id_feeds(
 async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(), CssError> {
     let run = &ctx.settings.run;
     let (tx, rx) = mpsc::channel::<Work>(run.jobs_per_region);
-    let producer = find_work(ctx.clone(), region.to_string(), source, tx);
+    let producer = async {
+        let listed = find_work(ctx.clone(), region.to_string(), source, tx).await;
+        ctx.tally.listing_done(region); // issue 7 (progress)
+        listed
+    };
     let downloads = Arc::new(Semaphore::new(run.downloads_per_region));
     let consumer = tokio_stream_from(rx)
         .map(|work| {

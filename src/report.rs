@@ -13,6 +13,9 @@ use std::fmt::Write as _;
 
 mod tally;
 pub use tally::Tally;
+// issue 7 (progress)
+mod snapshot;
+pub use snapshot::{RegionSnapshot, Snapshot};
 
 /// Exit codes (documented in `--help` and the README).
 pub mod exit {

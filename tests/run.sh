@@ -20,6 +20,11 @@ if ! command -v unzip >/dev/null 2>&1; then
   echo "== installing unzip (apt)"
   apt-get update -qq && apt-get install -y -qq unzip >/dev/null
 fi
+# issue 7 (progress): the pseudo-terminal tests run `script` (util-linux, package bsdutils).
+if ! command -v script >/dev/null 2>&1; then
+  echo "== installing bsdutils (apt: script)"
+  apt-get update -qq && apt-get install -y -qq bsdutils >/dev/null
+fi
 if ! command -v s3s-fs >/dev/null 2>&1; then
   echo "== installing s3s-fs $S3S_FS_VERSION (cargo)"
   cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked --quiet

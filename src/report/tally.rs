@@ -4,6 +4,7 @@
 //! into failures at stage `interrupted`, so the books always balance. It never renders
 //! anything; [`Tally::finish`] hands a [`Report`] to `report`.
 
+use super::snapshot::{self as snap, Settled, Snapshot};
 use super::{Counts, FailedObject, GroupReport, Report};
 use crate::css::model::ObjectRecord;
 use crate::failure::{Cause, Rejection, Stage};
@@ -32,9 +33,12 @@ struct Inner {
     groups: BTreeMap<(String, String), Counts>,
     region_secs: BTreeMap<String, f64>,
     failed: Vec<FailedObject>,
-    /// Objects found and not settled yet, by (region, id) → (type, objectName): what an
-    /// interrupt leaves is reported failed at stage `interrupted`, so the books always balance.
-    open: BTreeMap<(String, String), (String, String)>,
+    /// Objects found and not settled yet, by (region, id) → (type, objectName, stored bytes):
+    /// what an interrupt leaves is reported failed at stage `interrupted`, so the books always
+    /// balance.
+    open: BTreeMap<(String, String), (String, String, u64)>,
+    /// Issue 7 (progress): what [`Tally::snapshot`] hands the progress display.
+    progress: BTreeMap<String, snap::RegionSnapshot>,
 }
 
 impl Default for Tally {
@@ -94,10 +98,33 @@ impl Tally {
             .or_default())
     }
 
-    /// Removes a settled object from the open set.
-    fn close(&self, region: &str, rec: &ObjectRecord) {
+    /// Removes a settled object from the open set, counts it for progress and logs it.
+    fn close(&self, region: &str, rec: &ObjectRecord, how: Settled, failure: Option<(&str, &str)>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.open.remove(&(region.to_string(), rec.id.clone()));
+        let p = inner.progress.entry(region.to_string()).or_default();
+        snap::settled(p, how, rec.stored_bytes);
+        drop(inner);
+        snap::object_event(region, rec, how, failure);
+    }
+
+    /// Issue 7 (progress): `region`'s listing (catalog or id feed) has ended.
+    pub fn listing_done(&self, region: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .progress
+            .entry(region.to_string())
+            .or_default()
+            .listing_done = true;
+    }
+
+    /// Issue 7 (progress): the run so far, per region; cheap (one lock, one small copy).
+    pub fn snapshot(&self) -> Snapshot {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        Snapshot {
+            elapsed: self.started.elapsed(),
+            regions: inner.progress.clone(),
+        }
     }
 
     pub fn found(&self, region: &str, rec: &ObjectRecord) {
@@ -106,8 +133,14 @@ impl Tally {
             let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
             inner.open.insert(
                 (region.to_string(), rec.id.clone()),
-                (rec.object_type.clone(), rec.object_name.clone()),
+                (
+                    rec.object_type.clone(),
+                    rec.object_name.clone(),
+                    rec.stored_bytes,
+                ),
             );
+            let p = inner.progress.entry(region.to_string()).or_default();
+            snap::found(p, rec.stored_bytes);
         }
         metrics::counter!(m::OBJECTS_FOUND, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
         self.window.found(region, rec);
@@ -115,7 +148,7 @@ impl Tally {
 
     pub fn present(&self, region: &str, rec: &ObjectRecord) {
         self.with(region, &rec.object_type, |c| c.already_present += 1);
-        self.close(region, rec);
+        self.close(region, rec, Settled::Present, None);
         metrics::counter!(m::OBJECTS_PRESENT, "region" => region.to_string(), "type" => rec.object_type.clone()).increment(1);
         self.window.settled(region, rec);
         self.settle_id(&rec.id, || Outcome::Present {
@@ -128,7 +161,7 @@ impl Tally {
             c.exported += 1;
             c.bytes_exported += rec.stored_bytes;
         });
-        self.close(region, rec);
+        self.close(region, rec, Settled::Exported, None);
         let labels = [
             ("region", region.to_string()),
             ("type", rec.object_type.clone()),
@@ -150,7 +183,12 @@ impl Tally {
             n => format!("{} (after {n} attempts)", why.reason()),
         };
         self.with(region, &rec.object_type, |c| c.failed += 1);
-        self.close(region, rec);
+        self.close(
+            region,
+            rec,
+            Settled::Failed,
+            Some((stage.as_str(), &reason)),
+        );
         self.settle_id(&rec.id, || match &*why.cause {
             Cause::NotAvailable(state) => Outcome::NotAvailable {
                 region: region.to_string(),
@@ -240,9 +278,15 @@ impl Tally {
 fn fail_open(inner: &mut Inner) -> u64 {
     let open = std::mem::take(&mut inner.open);
     let n = open.len() as u64;
-    for ((region, id), (object_type, object_name)) in open {
+    let reason = "the run was interrupted before this object settled; nothing of it was left \
+                  half-written and the next run picks it up";
+    for ((region, id), (object_type, object_name, bytes)) in open {
         let group = (region.clone(), object_type.clone());
         inner.groups.entry(group).or_default().failed += 1;
+        let p = inner.progress.entry(region.clone()).or_default();
+        snap::settled(p, Settled::Failed, bytes);
+        let failure = Some((Stage::Interrupted.as_str(), reason));
+        snap::object_event_parts(&region, &id, &object_type, bytes, Settled::Failed, failure);
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.clone(), "type" => object_type.clone(), "stage" => Stage::Interrupted.as_str()).increment(1);
         inner.failed.push(FailedObject {
             region,
@@ -250,9 +294,7 @@ fn fail_open(inner: &mut Inner) -> u64 {
             object_type,
             object_name,
             stage: Stage::Interrupted,
-            reason: "the run was interrupted before this object settled; nothing of it was left \
-                     half-written and the next run picks it up"
-                .to_string(),
+            reason: reason.to_string(),
         });
     }
     n

@@ -47,6 +47,13 @@ const TABLE: &[(&str, &[&str])] = &[
     ),
     ("CSS_SYNC_REPORT", &["/nonexistent/dir/r.json", "/tmp", ""]),
     ("CSS_SYNC_WEBHOOK_URL", &["not a url", "ftp://x"]),
+    // issue 7 (progress)
+    ("CSS_SYNC_PROGRESS", &["loud", "", "BARS"]),
+    (
+        "CSS_SYNC_PROGRESS_INTERVAL",
+        &["0", "500ms", "2h", "soon", "1e30"],
+    ),
+    ("CSS_SYNC_QUIET", &["maybe", ""]),
     ("CSS_TYPES", &["a b", "a;b"]),
     ("CSS_UNTIL", &["yesterday-ish"]),
     ("LOG_FORMAT", &["xml", ""]),

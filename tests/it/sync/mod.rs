@@ -18,9 +18,11 @@ mod ids;
 mod index;
 mod layouts;
 // issue 7 (metrics): real Prometheus, promtool and Pushgateway.
+mod logs;
 mod metrics_push;
 mod metrics_scrape;
 mod object_lock;
+mod progress;
 mod proof;
 mod purge;
 mod variants;
