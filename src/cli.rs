@@ -58,6 +58,22 @@ pub enum Command {
     /// --max per run.
     #[command(after_help = PURGE_EXIT_CODES)]
     Purge(Box<PurgeArgs>),
+    // issue 7 (commands)
+    /// Dry run of `sync` with the same options: per region and type what is found, already
+    /// present, to export (count, bytes), not AVAILABLE, and the bulk jobs it would start.
+    ///
+    /// Starts no bulk job and writes nothing: S3 is opened read-only (no probe write, no
+    /// abort of stale uploads). The JSON plan goes to --report / CSS_SYNC_REPORT.
+    #[command(after_help = PLAN_EXIT_CODES)]
+    Plan(Box<SyncArgs>),
+    /// Preflight with the same options as `sync`: CSS token, regions, bucket, a probe write
+    /// and delete under the prefix, multipart permission, conditional writes, Object Lock.
+    ///
+    /// Each step is printed ✓ or ✗ with what was checked and, on ✗, the fix; steps after a
+    /// failed prerequisite are shown as skipped. Leaves nothing under the prefix.
+    #[command(after_help = CHECK_EXIT_CODES)]
+    Check(Box<SyncArgs>),
+    // end issue 7 (commands)
     /// Run a real sync against an in-process css-sim and an embedded S3 server over a local
     /// folder: zero accounts, nothing but cargo.
     #[cfg(feature = "sim")]
@@ -79,6 +95,25 @@ pub struct SyncArgs {
     #[command(flatten)]
     pub lake: LakeArgs,
 }
+
+// issue 7 (commands)
+/// Exit codes of `css-sync plan`.
+pub const PLAN_EXIT_CODES: &str = "\
+Exit codes:
+  0  the plan is complete (nothing was started or written)
+  2  bad configuration or usage (CSS_IDS_FILE is refused: plan works on the catalog search)
+  3  the plan could not be made (CSS auth rejected, no AWS credentials, bucket unreachable,
+     catalog unreadable in some region)
+  130 interrupted";
+
+/// Exit codes of `css-sync check`.
+pub const CHECK_EXIT_CODES: &str = "\
+Exit codes:
+  0  every step passed
+  2  bad configuration or usage
+  3  some step failed (its ✗ line says what to fix)
+  130 interrupted";
+// end issue 7 (commands)
 
 /// Exit codes of `css-sync purge`.
 pub const PURGE_EXIT_CODES: &str = "\

@@ -33,6 +33,11 @@
 //! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
 //! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
+//! | [`commands`] | `plan`, `check`, `audit`: settings → run → text and JSON → exit code |
+//! | [`plan`] | `css-sync plan`: the sync as a dry run (read-only connect, no job started) |
+//! | [`plan_rules`] | pure: a record's verdict (sync's presence rules), the plan's books and text |
+//! | [`preflight`] | `css-sync check`: token, regions, bucket, probe writes (cleaned up), conditional writes, Object Lock |
+//! | [`preflight_rules`] | pure: step order and skips, the fix for each failure, text and exit code |
 //! | [`purge`] | `css-sync purge`: verified, gated delete at the source (flow) |
 //! | [`purge_rules`] | pure: catalog record + fresh lake evidence + age → delete or refuse (the only maker of [`purge_rules::LakeProof`]) |
 //! | [`purge_report`] | purge report → text, JSON and exit code |
@@ -70,6 +75,13 @@ pub mod job;
 pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
+// issue 7 (commands)
+pub mod commands;
+pub mod plan;
+pub mod plan_rules;
+pub mod preflight;
+pub mod preflight_rules;
+// end issue 7 (commands)
 pub mod purge;
 pub mod purge_report;
 pub mod purge_rules;

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
     // The demo prints its own story; its logs stay at warnings unless RUST_LOG asks.
     let default_level = match cli.command {
         Command::Sync(_) | Command::Purge(_) => "info",
+        // issue 7 (commands): their output is the table; logs only for warnings.
+        Command::Plan(_) | Command::Check(_) => "warn",
         #[cfg(feature = "sim")]
         Command::Demo(_) => "warn",
     };
@@ -46,6 +48,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Sync(args) => sync(&args, shutdown).await,
             Command::Purge(args) => purge(&args, shutdown).await,
+            // issue 7 (commands)
+            Command::Plan(args) => css_sync::commands::plan(&args, shutdown).await,
+            Command::Check(args) => css_sync::commands::check(&args, shutdown).await,
             #[cfg(feature = "sim")]
             Command::Demo(args) => css_sync::demo::run(&args).await,
         }

@@ -21,6 +21,7 @@ pub mod lock;
 mod multipart;
 mod open;
 pub mod presence;
+pub mod probe;
 pub mod proof;
 mod request;
 mod small;
