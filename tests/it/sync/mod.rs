@@ -18,6 +18,8 @@ mod ids;
 mod index;
 mod layouts;
 mod object_lock;
+mod plan;
+mod preflight;
 mod proof;
 mod purge;
 mod variants;
