@@ -73,6 +73,13 @@ pub enum Command {
     /// failed prerequisite are shown as skipped. Leaves nothing under the prefix.
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(Box<SyncArgs>),
+    /// Catalog vs lake with the same options as `sync`: per region and type the objects
+    /// missing, mismatched (size or checksum) and extra, written as a report.
+    ///
+    /// Lists the bucket under S3_PREFIX (ListObjectsV2) and HEADs only what the listing
+    /// cannot decide. Never writes. The JSON report goes to --audit-report / CSS_AUDIT_REPORT.
+    #[command(after_help = AUDIT_EXIT_CODES)]
+    Audit(Box<AuditArgs>),
     // end issue 7 (commands)
     /// Run a real sync against an in-process css-sim and an embedded S3 server over a local
     /// folder: zero accounts, nothing but cargo.
@@ -113,6 +120,42 @@ Exit codes:
   2  bad configuration or usage
   3  some step failed (its ✗ line says what to fix)
   130 interrupted";
+
+/// Exit codes of `css-sync audit`.
+pub const AUDIT_EXIT_CODES: &str = "\
+Extras: objects under S3_PREFIX that no catalog object of the selection maps to, css-sync's
+own files excepted (sidecars, the metadata index, _css-sync/). With CSS_TYPES, CSS_SINCE or
+CSS_UNTIL only objects whose css-region, css-type and css-created-time metadata fall inside
+the selection count; with CSS_FILTER extras are not judged.
+
+Exit codes:
+  0  every catalog object of the selection is in the lake with its size and checksum
+     (extras alone are listed, not failed)
+  1  some object is missing or mismatched
+  2  bad configuration or usage
+  3  the audit could not be completed (CSS, credentials, bucket, listing, a HEAD failed)
+  130 interrupted";
+
+/// `css-sync audit`: the sync's options plus where the report goes and the memory bound.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub sync: SyncArgs,
+    #[command(flatten)]
+    pub audit: AuditOptions,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Audit")]
+pub struct AuditOptions {
+    /// Write the JSON audit report here ("-" for stdout); default: --report / CSS_SYNC_REPORT.
+    #[arg(long, env = "CSS_AUDIT_REPORT")]
+    pub audit_report: Option<PathBuf>,
+    /// Most catalog objects one audit holds (~300 bytes each) and most findings listed per
+    /// list in the report (counts stay complete); a larger selection stops with exit 3.
+    #[arg(long, env = "CSS_AUDIT_MAX_OBJECTS", default_value_t = defaults::AUDIT_MAX_OBJECTS)]
+    pub audit_max_objects: usize,
+}
 // end issue 7 (commands)
 
 /// Exit codes of `css-sync purge`.

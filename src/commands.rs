@@ -20,6 +20,16 @@ fn settings(args: &SyncArgs) -> Result<Settings, u8> {
     })
 }
 
+/// `plan` and `audit` work on the catalog search: an id list is refused (exit 2).
+fn refuse_ids(command: &str, settings: &Settings) -> Option<u8> {
+    settings.run.ids.as_ref()?;
+    eprintln!(
+        "error: invalid configuration: CSS_IDS_FILE: {command} works on the catalog search \
+         (CSS_REGIONS, CSS_TYPES, CSS_SINCE, CSS_UNTIL, CSS_FILTER), not on an id list"
+    );
+    Some(exit::BAD_CONFIG)
+}
+
 /// Writes a JSON report to a file, or stdout for `-`.
 fn write_json<T: serde::Serialize>(report: &T, path: &std::path::Path) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(report)?;
@@ -37,12 +47,8 @@ pub async fn plan(args: &SyncArgs, shutdown: CancellationToken) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if settings.run.ids.is_some() {
-        eprintln!(
-            "error: invalid configuration: CSS_IDS_FILE: plan works on the catalog search \
-             (CSS_REGIONS, CSS_TYPES, CSS_SINCE, CSS_UNTIL, CSS_FILTER), not on an id list"
-        );
-        return exit::BAD_CONFIG;
+    if let Some(code) = refuse_ids("plan", &settings) {
+        return code;
     }
     let report_path = settings.report_path.clone();
     match crate::plan::run(settings, shutdown).await {
@@ -84,4 +90,41 @@ pub async fn check(args: &SyncArgs, shutdown: CancellationToken) -> u8 {
         }
     }
     report.exit_code()
+}
+
+/// `css-sync audit`: exit 0 (all there), 1 (missing or mismatched), 3 (incomplete), 130.
+pub async fn audit(args: &crate::cli::AuditArgs, shutdown: CancellationToken) -> u8 {
+    let settings = match settings(&args.sync) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let max = args.audit.audit_max_objects;
+    if max == 0 {
+        eprintln!("error: invalid configuration: CSS_AUDIT_MAX_OBJECTS: must be at least 1");
+        return exit::BAD_CONFIG;
+    }
+    if let Some(code) = refuse_ids("audit", &settings) {
+        return code;
+    }
+    let path = args
+        .audit
+        .audit_report
+        .clone()
+        .or_else(|| settings.report_path.clone());
+    match crate::audit::run(settings, max, shutdown).await {
+        Ok(report) => {
+            eprint!("{}", report.to_text());
+            if let Some(path) = &path {
+                if let Err(e) = write_json(&report, path) {
+                    print_error("writing the JSON audit report", &e);
+                    return exit::FATAL;
+                }
+            }
+            report.exit_code()
+        }
+        Err(e) => {
+            print_error("audit could not run", &e);
+            exit::FATAL
+        }
+    }
 }

@@ -96,3 +96,8 @@ mod tests {
         );
     }
 }
+
+// issue 7 (commands)
+/// `CSS_AUDIT_MAX_OBJECTS`: catalog objects one `css-sync audit` holds in memory.
+pub const AUDIT_MAX_OBJECTS: usize = 1_000_000;
+// end issue 7 (commands)

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     let default_level = match cli.command {
         Command::Sync(_) | Command::Purge(_) => "info",
         // issue 7 (commands): their output is the table; logs only for warnings.
-        Command::Plan(_) | Command::Check(_) => "warn",
+        Command::Plan(_) | Command::Check(_) | Command::Audit(_) => "warn",
         #[cfg(feature = "sim")]
         Command::Demo(_) => "warn",
     };
@@ -51,6 +51,7 @@ fn main() -> ExitCode {
             // issue 7 (commands)
             Command::Plan(args) => css_sync::commands::plan(&args, shutdown).await,
             Command::Check(args) => css_sync::commands::check(&args, shutdown).await,
+            Command::Audit(args) => css_sync::commands::audit(&args, shutdown).await,
             #[cfg(feature = "sim")]
             Command::Demo(args) => css_sync::demo::run(&args).await,
         }
