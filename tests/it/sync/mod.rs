@@ -2,6 +2,7 @@
 //! assertions on the bytes that landed (MD5 of every stored object), their metadata and
 //! sidecars, the run report, the final metrics and the requests css-sim saw.
 
+mod audit;
 mod bounds;
 mod bounds_cli;
 mod bounds_silent;
