@@ -183,7 +183,7 @@ async fn lake(
         }
         let n = settings.run.check_concurrency;
         let judged: Vec<_> = futures::stream::iter(heads)
-            .map(|h| head(s3, scope, h))
+            .map(|h| head(s3, scope, kms, h))
             .buffer_unordered(n)
             .collect()
             .await;
@@ -213,7 +213,14 @@ enum Judged {
     OutOfScope,
 }
 
-async fn head(s3: &S3Target, scope: &Scope, h: Head) -> Result<Judged, String> {
+fn listed_of(o: &crate::s3::ExistingObject) -> Listed {
+    Listed {
+        size: o.size,
+        e_tag: o.e_tag.clone(),
+    }
+}
+
+async fn head(s3: &S3Target, scope: &Scope, kms: bool, h: Head) -> Result<Judged, String> {
     let failed = |key: &str, e: crate::s3::S3Error| format!("{key}: {}", error_chain(&e));
     match h {
         Head::Object(key, want) => {
@@ -222,12 +229,16 @@ async fn head(s3: &S3Target, scope: &Scope, h: Head) -> Result<Judged, String> {
             let v = match object {
                 // Deleted between the listing and the HEAD.
                 None => return Ok(Judged::Object(key, want, Verdict::NeedsHead)),
-                Some(o) => rules::judge_headed(
-                    &want,
-                    o.e_tag.as_deref(),
-                    o.md5_meta.as_deref(),
-                    recorded.as_ref(),
-                ),
+                // Servers whose listing carries no ETag (s3s-fs): the HEAD's ETag first.
+                Some(o) => match rules::judge_listed(&want, &listed_of(&o), kms) {
+                    Verdict::NeedsHead => rules::judge_headed(
+                        &want,
+                        o.e_tag.as_deref(),
+                        o.md5_meta.as_deref(),
+                        recorded.as_ref(),
+                    ),
+                    decided => decided,
+                },
             };
             Ok(Judged::Object(key, want, v))
         }
