@@ -59,24 +59,21 @@ pub enum Command {
     #[command(after_help = PURGE_EXIT_CODES)]
     Purge(Box<PurgeArgs>),
     // issue 7 (commands)
-    /// Dry run of `sync` with the same options: per region and type what is found, already
-    /// present, to export (count, bytes), not AVAILABLE, and the bulk jobs it would start.
+    /// Dry run of `sync`: per region and type found, present, to export, bytes, bulk jobs.
     ///
-    /// Starts no bulk job and writes nothing: S3 is opened read-only (no probe write, no
+    /// Takes the same options as `sync`; also counts objects not AVAILABLE. Starts no bulk job and writes nothing: S3 is opened read-only (no probe write, no
     /// abort of stale uploads). The JSON plan goes to --report / CSS_SYNC_REPORT.
     #[command(after_help = PLAN_EXIT_CODES)]
     Plan(Box<SyncArgs>),
-    /// Preflight with the same options as `sync`: CSS token, regions, bucket, a probe write
-    /// and delete under the prefix, multipart permission, conditional writes, Object Lock.
+    /// Preflight of `sync`: token, regions, bucket, probe write, multipart, conditional writes.
     ///
-    /// Each step is printed ✓ or ✗ with what was checked and, on ✗, the fix; steps after a
+    /// Takes the same options as `sync`; also checks Object Lock when asked for. Each step is printed ✓ or ✗ with what was checked and, on ✗, the fix; steps after a
     /// failed prerequisite are shown as skipped. Leaves nothing under the prefix.
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(Box<SyncArgs>),
-    /// Catalog vs lake with the same options as `sync`: per region and type the objects
-    /// missing, mismatched (size or checksum) and extra, written as a report.
+    /// Catalog vs lake: objects missing, mismatched (size, checksum) and extra, as a report.
     ///
-    /// Lists the bucket under S3_PREFIX (ListObjectsV2) and HEADs only what the listing
+    /// Takes the same options as `sync`, per region and type. Lists the bucket under S3_PREFIX (ListObjectsV2) and HEADs only what the listing
     /// cannot decide. Never writes. The JSON report goes to --audit-report / CSS_AUDIT_REPORT.
     #[command(after_help = AUDIT_EXIT_CODES)]
     Audit(Box<AuditArgs>),
