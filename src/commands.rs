@@ -4,7 +4,7 @@
 //! wires them to the process and never decides anything about objects.
 
 use crate::cli::SyncArgs;
-use crate::config::Settings;
+use crate::config::{self, Settings};
 use crate::failure::error_chain;
 use crate::report::exit;
 use tokio_util::sync::CancellationToken;
@@ -13,21 +13,12 @@ fn print_error(what: &str, e: &dyn std::error::Error) {
     eprintln!("error: {what}: {}", error_chain(e));
 }
 
-fn settings(args: &SyncArgs) -> Result<Settings, u8> {
-    Settings::from_args(args, chrono::Utc::now()).map_err(|e| {
+/// Exit 2 on a bad setting, the message naming the variable.
+fn valid<T>(settings: Result<T, crate::config::ConfigError>) -> Result<T, u8> {
+    settings.map_err(|e| {
         print_error("invalid configuration", &e);
         exit::BAD_CONFIG
     })
-}
-
-/// `plan` and `audit` work on the catalog search: an id list is refused (exit 2).
-fn refuse_ids(command: &str, settings: &Settings) -> Option<u8> {
-    settings.run.ids.as_ref()?;
-    eprintln!(
-        "error: invalid configuration: CSS_IDS_FILE: {command} works on the catalog search \
-         (CSS_REGIONS, CSS_TYPES, CSS_SINCE, CSS_UNTIL, CSS_FILTER), not on an id list"
-    );
-    Some(exit::BAD_CONFIG)
 }
 
 /// Writes a JSON report to a file, or stdout for `-`.
@@ -41,27 +32,39 @@ fn write_json<T: serde::Serialize>(report: &T, path: &std::path::Path) -> std::i
     }
 }
 
+/// The human text on stderr, the JSON report where asked; `code` unless the report cannot be
+/// written (3).
+fn emit<T: serde::Serialize>(
+    text: &str,
+    report: &T,
+    path: Option<&std::path::Path>,
+    code: u8,
+) -> u8 {
+    eprint!("{text}");
+    if let Some(path) = path {
+        if let Err(e) = write_json(report, path) {
+            print_error("writing the JSON report", &e);
+            return exit::FATAL;
+        }
+    }
+    code
+}
+
 /// `css-sync plan`: exit 0 (the plan is complete), 3 (it could not be made), 130.
 pub async fn plan(args: &SyncArgs, shutdown: CancellationToken) -> u8 {
-    let settings = match settings(args) {
+    let now = chrono::Utc::now();
+    let settings = match valid(config::commands::catalog_settings("plan", args, now)) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Some(code) = refuse_ids("plan", &settings) {
-        return code;
-    }
     let report_path = settings.report_path.clone();
     match crate::plan::run(settings, shutdown).await {
-        Ok(plan) => {
-            eprint!("{}", plan.to_text());
-            if let Some(path) = &report_path {
-                if let Err(e) = write_json(&plan, path) {
-                    print_error("writing the JSON plan", &e);
-                    return exit::FATAL;
-                }
-            }
-            plan.exit_code()
-        }
+        Ok(plan) => emit(
+            &plan.to_text(),
+            &plan,
+            report_path.as_deref(),
+            plan.exit_code(),
+        ),
         Err(e) => {
             print_error("plan could not run", &e);
             exit::FATAL
@@ -71,7 +74,7 @@ pub async fn plan(args: &SyncArgs, shutdown: CancellationToken) -> u8 {
 
 /// `css-sync check`: exit 0 when every step passed, 3 otherwise, 130 when interrupted.
 pub async fn check(args: &SyncArgs, shutdown: CancellationToken) -> u8 {
-    let settings = match settings(args) {
+    let settings = match valid(Settings::from_args(args, chrono::Utc::now())) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -82,46 +85,25 @@ pub async fn check(args: &SyncArgs, shutdown: CancellationToken) -> u8 {
             return exit::INTERRUPTED;
         }
     };
-    eprint!("{}", report.to_text());
-    if let Some(path) = &settings.report_path {
-        if let Err(e) = write_json(&report, path) {
-            print_error("writing the JSON check report", &e);
-            return exit::FATAL;
-        }
-    }
-    report.exit_code()
+    let path = settings.report_path.as_deref();
+    emit(&report.to_text(), &report, path, report.exit_code())
 }
 
 /// `css-sync audit`: exit 0 (all there), 1 (missing or mismatched), 3 (incomplete), 130.
 pub async fn audit(args: &crate::cli::AuditArgs, shutdown: CancellationToken) -> u8 {
-    let settings = match settings(&args.sync) {
+    let now = chrono::Utc::now();
+    let audit = match valid(config::commands::AuditSettings::from_args(args, now)) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let max = args.audit.audit_max_objects;
-    if max == 0 {
-        eprintln!("error: invalid configuration: CSS_AUDIT_MAX_OBJECTS: must be at least 1");
-        return exit::BAD_CONFIG;
-    }
-    if let Some(code) = refuse_ids("audit", &settings) {
-        return code;
-    }
-    let path = args
-        .audit
-        .audit_report
-        .clone()
-        .or_else(|| settings.report_path.clone());
-    match crate::audit::run(settings, max, shutdown).await {
-        Ok(report) => {
-            eprint!("{}", report.to_text());
-            if let Some(path) = &path {
-                if let Err(e) = write_json(&report, path) {
-                    print_error("writing the JSON audit report", &e);
-                    return exit::FATAL;
-                }
-            }
-            report.exit_code()
-        }
+    let path = audit.report_path.clone();
+    match crate::audit::run(audit.sync, audit.max_objects, shutdown).await {
+        Ok(report) => emit(
+            &report.to_text(),
+            &report,
+            path.as_deref(),
+            report.exit_code(),
+        ),
         Err(e) => {
             print_error("audit could not run", &e);
             exit::FATAL

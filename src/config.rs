@@ -321,6 +321,9 @@ pub mod time;
 
 #[path = "config/purge.rs"]
 pub mod purge;
+// issue 7 (commands)
+#[path = "config/commands.rs"]
+pub mod commands;
 
 #[cfg(test)]
 #[path = "config/tests.rs"]
