@@ -90,9 +90,13 @@ pub async fn run(settings: &Settings) -> CheckReport {
 
 async fn check_css(settings: &Settings, steps: &mut Steps) {
     let base = &settings.css.api_base;
-    let token_url = base
-        .join("oauth/v2/token")
-        .map_or_else(|_| base.to_string(), |u| safe_url(&u));
+    // As the client builds it: {base}/oauth/v2/token (the base's path kept).
+    let mut url = base.clone();
+    url.set_path(&format!(
+        "{}/oauth/v2/token",
+        base.path().trim_end_matches('/')
+    ));
+    let token_url = safe_url(&url);
     let checked = format!("OAuth client-credentials token from {token_url}");
     let css = match CssClient::new(settings.css.clone()) {
         Ok(c) => c,

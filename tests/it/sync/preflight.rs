@@ -143,4 +143,53 @@ async fn check_names_the_fix_and_skips_what_depends_on_a_failure() {
         "{stderr}"
     );
     assert!(!stderr.contains("unreachable"), "{stderr}");
+
+    // A configured region the account does not have: ✗ regions naming CSS_REGIONS.
+    let (code, report, stderr) = run_cmd(
+        "check",
+        &sim,
+        &s3,
+        &s3.endpoint,
+        &["--regions", "us-east,nowhere"],
+    )
+    .await;
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(statuses(&report)["css_regions"], "failed", "{stderr}");
+    assert!(
+        stderr.contains("✗ CSS regions         region nowhere answers"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fix: check CSS_REGIONS"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_names_the_css_url_it_cannot_reach() {
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket(BUCKET).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = procs::Proc {
+        child: std::process::Command::new("true").spawn().unwrap(),
+        url: format!("http://127.0.0.1:{port}/base"),
+    };
+    let (code, report, stderr) =
+        run_cmd("check", &dead, &s3, &s3.endpoint, &["--max-attempts", "1"]).await;
+    assert_eq!(code, 3, "{stderr}");
+    let url = format!("http://127.0.0.1:{port}/base/oauth/v2/token");
+    assert!(
+        stderr.contains(&format!(
+            "✗ CSS token           OAuth client-credentials token from {url}"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("network error reaching {url}")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fix: check CSS_API_BASE"), "{stderr}");
+    // The S3 side is independent of CSS: it still runs and passes.
+    assert_eq!(statuses(&report)["probe_write"], "passed", "{stderr}");
 }
