@@ -2,7 +2,8 @@
 //! step ✓ → exit 0 and nothing left under the prefix (no object, no open multipart upload);
 //! a wrong CSS secret → ✗ CSS token with the fix, regions skipped, exit 3; a missing bucket
 //! → ✗ S3 bucket naming S3_BUCKET, the write probes skipped; no AWS credentials → ✗ saying
-//! so. Asserted on the ✓/✗ lines and the JSON report's steps.
+//! so; Object Lock asked of a bucket without it (moto) → ✗ Object Lock, the probes still
+//! pass and leave nothing. Asserted on the ✓/✗ lines and the JSON report's steps.
 
 use super::plan::run_cmd;
 use crate::support::procs::{self, spawn_sim};
@@ -192,4 +193,42 @@ async fn check_names_the_css_url_it_cannot_reach() {
     assert!(stderr.contains("fix: check CSS_API_BASE"), "{stderr}");
     // The S3 side is independent of CSS: it still runs and passes.
     assert_eq!(statuses(&report)["probe_write"], "passed", "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_says_when_object_lock_is_asked_of_a_bucket_without_it() {
+    let sim = spawn_sim(&["--objects", "3"]);
+    let s3 = S3Server::start(S3Kind::Moto);
+    s3.create_bucket(BUCKET).await;
+    let lock = [
+        "--object-lock-mode",
+        "GOVERNANCE",
+        "--object-lock-retain",
+        "1d",
+    ];
+    let (code, report, stderr) = run_cmd("check", &sim, &s3, &s3.endpoint, &lock).await;
+    assert_eq!(code, 3, "{stderr}");
+    let s = statuses(&report);
+    assert_eq!(s["object_lock"], "failed", "{stderr}");
+    for step in [
+        "s3_bucket",
+        "probe_write",
+        "multipart",
+        "conditional_writes",
+    ] {
+        assert_eq!(s[step], "passed", "{step}: {stderr}");
+    }
+    assert!(
+        stderr.contains("does not have S3 Object Lock enabled"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "fix: write to a bucket with Object Lock enabled, or unset S3_OBJECT_LOCK_MODE"
+        ),
+        "{stderr}"
+    );
+    // The probes carried no Object Lock values: nothing is left behind.
+    assert!(read_back(&s3.client(), BUCKET).await.is_empty());
+    assert_eq!(s3.open_multipart_uploads(BUCKET).await, 0);
 }
