@@ -182,6 +182,12 @@ async fn check_s3(settings: &Settings, run_id: &RunId, steps: &mut Steps) {
         Ok(WriteProbe::Clean) => Outcome::Passed {
             checked: format!("{checked}: written, deleted, gone"),
         },
+        Ok(WriteProbe::VersionKept(why)) => Outcome::Passed {
+            checked: format!(
+                "{checked}: written, deleted (versioned bucket: its version could not be \
+                 deleted, a delete marker hides it: {why})"
+            ),
+        },
         Ok(WriteProbe::StillThere) => Outcome::Failed {
             checked,
             error: "the probe object is still there after DeleteObject".into(),

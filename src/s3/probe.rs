@@ -16,10 +16,13 @@ use super::S3Target;
 const BODY: &[u8] = b"css-sync check probe: safe to delete";
 
 /// What the put-and-delete probe saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteProbe {
-    /// Written, deleted, and gone on a HEAD afterwards.
+    /// Written, deleted (in a versioned bucket: its version deleted), gone on a HEAD.
     Clean,
+    /// Versioned bucket: the version could not be deleted (e.g. default retention, no
+    /// s3:DeleteObjectVersion), so a delete marker hides it; a noncurrent version remains.
+    VersionKept(String),
     /// Written and deleted, but a HEAD still finds it.
     StillThere,
 }
@@ -34,7 +37,8 @@ impl S3Target {
         format!("{}_css-sync/check/", self.settings.keys.prefix())
     }
 
-    /// `PutObject` then `DeleteObject` at `key`, then `HeadObject` to see it gone.
+    /// `PutObject` then `DeleteObject` at `key` (of the version written, when the bucket is
+    /// versioned), then `HeadObject` to see it gone.
     pub async fn probe_write_delete(&self, key: &str) -> Result<WriteProbe, S3Error> {
         let s = &self.settings;
         // No Object Lock values (LockHeaders::default()): the probe must stay deletable.
@@ -48,19 +52,34 @@ impl S3Target {
             s,
             LockHeaders::default()
         );
-        put.send().await.map_err(|e| self.ctx.map("PutObject", e))?;
-        self.delete_key(key).await?;
-        Ok(match self.head(key).await? {
-            None => WriteProbe::Clean,
-            Some(_) => WriteProbe::StillThere,
+        let put = put.send().await.map_err(|e| self.ctx.map("PutObject", e))?;
+        // In a versioned bucket a plain delete only adds a marker: delete the version itself.
+        let kept = match put.version_id() {
+            Some(v) => match self.delete_key(key, Some(v)).await {
+                Ok(()) => None,
+                Err(e) => {
+                    self.delete_key(key, None).await?;
+                    Some(crate::chain::error_chain(&e))
+                }
+            },
+            None => {
+                self.delete_key(key, None).await?;
+                None
+            }
+        };
+        Ok(match (self.head(key).await?, kept) {
+            (Some(_), _) => WriteProbe::StillThere,
+            (None, Some(why)) => WriteProbe::VersionKept(why),
+            (None, None) => WriteProbe::Clean,
         })
     }
 
-    async fn delete_key(&self, key: &str) -> Result<(), S3Error> {
+    async fn delete_key(&self, key: &str, version: Option<&str>) -> Result<(), S3Error> {
         self.client
             .delete_object()
             .bucket(&self.settings.bucket)
             .key(key)
+            .set_version_id(version.map(str::to_string))
             .send()
             .await
             .map(drop)

@@ -3,7 +3,8 @@
 //! a wrong CSS secret → ✗ CSS token with the fix, regions skipped, exit 3; a missing bucket
 //! → ✗ S3 bucket naming S3_BUCKET, the write probes skipped; no AWS credentials → ✗ saying
 //! so; Object Lock asked of a bucket without it (moto) → ✗ Object Lock, the probes still
-//! pass and leave nothing. Asserted on the ✓/✗ lines and the JSON report's steps.
+//! pass and leave nothing; on a bucket with Object Lock all pass and the probe's version is
+//! deleted (no version, no delete marker under `_css-sync/check/`). Asserted on the ✓/✗ lines and the JSON report's steps.
 
 use super::plan::run_cmd;
 use crate::support::procs::{self, spawn_sim};
@@ -231,4 +232,25 @@ async fn check_says_when_object_lock_is_asked_of_a_bucket_without_it() {
     // The probes carried no Object Lock values: nothing is left behind.
     assert!(read_back(&s3.client(), BUCKET).await.is_empty());
     assert_eq!(s3.open_multipart_uploads(BUCKET).await, 0);
+
+    // A bucket with Object Lock (so versioned): every step passes, and the probe's version
+    // itself is deleted, not only hidden by a delete marker.
+    let locked = S3Server::start(S3Kind::Moto);
+    locked.create_locked_bucket(BUCKET).await;
+    let (code, report, stderr) = run_cmd("check", &sim, &locked, &locked.endpoint, &lock).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(statuses(&report)["object_lock"], "passed", "{stderr}");
+    assert!(stderr.contains(": written, deleted, gone"), "{stderr}");
+    let versions = locked
+        .client()
+        .list_object_versions()
+        .bucket(BUCKET)
+        .prefix("_css-sync/check/")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        versions.versions().is_empty() && versions.delete_markers().is_empty(),
+        "{versions:?}"
+    );
 }
