@@ -1,5 +1,6 @@
 //! `css-sync plan` end to end: css-sim and s3s-fs behind the fault proxy (no faults, only its
-//! request log). After a partial sync (one type), a plan of everything starts no bulk job at
+//! request log). After a partial sync (one type) and one of its objects overwritten with
+//! other bytes (to export again, never deleted by the plan), a plan of everything starts no bulk job at
 //! css-sim (no POST) and sends S3 no PUT, POST or DELETE, writes nothing to the bucket; its
 //! numbers (present, to export, bytes, not AVAILABLE, bulk jobs) equal what the following
 //! real sync reports and counts. Also the two start-up messages of issue 7: missing AWS
@@ -82,6 +83,37 @@ async fn plan_writes_nothing_and_predicts_the_sync() {
     .await;
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(first.total("exported") > 0, "{}", first.report);
+    // One exported object overwritten with other bytes of its size, metadata kept: not what
+    // css-sync committed, so the plan counts it to export — and must not delete it.
+    let lake = read_back(&s3.client(), BUCKET).await;
+    let (tampered, stored) = lake
+        .iter()
+        .find(|(k, _)| k.ends_with(".mp3"))
+        .expect("an exported object");
+    let mut bytes = s3
+        .client()
+        .get_object()
+        .bucket(BUCKET)
+        .key(tampered)
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes()
+        .to_vec();
+    bytes[0] ^= 0xff;
+    s3.client()
+        .put_object()
+        .bucket(BUCKET)
+        .key(tampered)
+        .set_metadata(Some(stored.metadata.clone().into_iter().collect()))
+        .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+        .send()
+        .await
+        .unwrap();
 
     let before_sim = sim_requests(&sim).await.len();
     let before_s3 = proxy.log().len();
@@ -117,6 +149,11 @@ async fn plan_writes_nothing_and_predicts_the_sync() {
 
     let t = &plan["totals"];
     assert!(n(t, "present") > 0 && n(t, "to_export") > 0, "{plan}");
+    assert_eq!(
+        n(t, "present") + 1,
+        first.total("exported"),
+        "the tampered object is to export: {plan}"
+    );
     let second = run_sync_at(&sim, &s3, &proxy.url, BUCKET, &[], envs, limit).await;
     assert!(second.code == 0 || second.code == 1, "{}", second.stderr);
     assert_eq!(
