@@ -6,6 +6,11 @@ use crate::defaults;
 
 #[path = "cli/env_errors.rs"]
 pub mod env_errors;
+// issue 7 (commands)
+#[path = "cli/commands.rs"]
+mod commands;
+pub use commands::{AuditArgs, AuditOptions, AUDIT_EXIT_CODES, CHECK_EXIT_CODES, PLAN_EXIT_CODES};
+// end issue 7 (commands)
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +63,26 @@ pub enum Command {
     /// --max per run.
     #[command(after_help = PURGE_EXIT_CODES)]
     Purge(Box<PurgeArgs>),
+    // issue 7 (commands)
+    /// Dry run of `sync`: per region and type found, present, to export, bytes, bulk jobs.
+    ///
+    /// Takes the same options as `sync`; also counts objects not AVAILABLE. Starts no bulk job and writes nothing: S3 is opened read-only (no probe write, no
+    /// abort of stale uploads). The JSON plan goes to --report / CSS_SYNC_REPORT.
+    #[command(after_help = PLAN_EXIT_CODES)]
+    Plan(Box<SyncArgs>),
+    /// Preflight of `sync`: token, regions, bucket, probe write, multipart, conditional writes.
+    ///
+    /// Takes the same options as `sync`; also checks Object Lock when asked for. Each step is printed ✓ or ✗ with what was checked and, on ✗, the fix; steps after a
+    /// failed prerequisite are shown as skipped. Leaves nothing under the prefix.
+    #[command(after_help = CHECK_EXIT_CODES)]
+    Check(Box<SyncArgs>),
+    /// Catalog vs lake: objects missing, mismatched (size, checksum) and extra, as a report.
+    ///
+    /// Takes the same options as `sync`, per region and type. Lists the bucket under S3_PREFIX (ListObjectsV2) and HEADs only what the listing
+    /// cannot decide. Never writes. The JSON report goes to --audit-report / CSS_AUDIT_REPORT.
+    #[command(after_help = AUDIT_EXIT_CODES)]
+    Audit(Box<AuditArgs>),
+    // end issue 7 (commands)
     /// Run a real sync against an in-process css-sim and an embedded S3 server over a local
     /// folder: zero accounts, nothing but cargo.
     #[cfg(feature = "sim")]

@@ -338,6 +338,9 @@ pub mod time;
 
 #[path = "config/purge.rs"]
 pub mod purge;
+// issue 7 (commands)
+#[path = "config/commands.rs"]
+pub mod commands;
 
 // issue 7 (progress)
 #[path = "config/progress.rs"]

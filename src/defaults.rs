@@ -88,6 +88,11 @@ pub const PURGE_MIN_AGE: &str = "30d";
 /// `--max`: objects deleted per run at most.
 pub const PURGE_MAX: usize = 1000;
 
+// issue 7 (commands)
+/// `CSS_AUDIT_MAX_OBJECTS`: catalog objects one `css-sync audit` holds in memory.
+pub const AUDIT_MAX_OBJECTS: usize = 1_000_000;
+// end issue 7 (commands)
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,14 @@
 //! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
 //! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
+//! | [`audit`] | `css-sync audit`: catalog vs lake (ListObjectsV2, HEADs where needed), read-only |
+//! | [`audit_rules`] | pure: own files, size/checksum verdicts, which unmatched objects are extras |
+//! | [`audit_report`] | audit report → text, JSON and exit code |
+//! | [`commands`] | `plan`, `check`, `audit`: settings → run → text and JSON → exit code |
+//! | [`plan`] | `css-sync plan`: the sync as a dry run (read-only connect, no job started) |
+//! | [`plan_rules`] | pure: a record's verdict (sync's presence rules), the plan's books and text |
+//! | [`preflight`] | `css-sync check`: token, regions, bucket, probe writes (cleaned up), conditional writes, Object Lock |
+//! | [`preflight_rules`] | pure: step order and skips, the fix for each failure, text and exit code |
 //! | [`purge`] | `css-sync purge`: verified, gated delete at the source (flow) |
 //! | [`purge_rules`] | pure: catalog record + fresh lake evidence + age → delete or refuse (the only maker of [`purge_rules::LakeProof`]) |
 //! | [`purge_report`] | purge report → text, JSON and exit code |
@@ -74,6 +82,16 @@ pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
 pub mod progress;
+// issue 7 (commands)
+pub mod audit;
+pub mod audit_report;
+pub mod audit_rules;
+pub mod commands;
+pub mod plan;
+pub mod plan_rules;
+pub mod preflight;
+pub mod preflight_rules;
+// end issue 7 (commands)
 pub mod purge;
 pub mod purge_report;
 pub mod purge_rules;

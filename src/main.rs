@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         Command::Sync(a) if a.output.progress.quiet => "warn",
         Command::Purge(a) if a.sync.output.progress.quiet => "warn",
         Command::Sync(_) | Command::Purge(_) => "info",
+        // issue 7 (commands): their output is the table; logs only for warnings.
+        Command::Plan(_) | Command::Check(_) | Command::Audit(_) => "warn",
         #[cfg(feature = "sim")]
         Command::Demo(_) => "warn",
     };
@@ -53,6 +55,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Sync(args) => sync(&args, shutdown, run_id).await,
             Command::Purge(args) => purge(&args, shutdown).await,
+            // issue 7 (commands)
+            Command::Plan(args) => css_sync::commands::plan(&args, shutdown).await,
+            Command::Check(args) => css_sync::commands::check(&args, shutdown, &run_id).await,
+            Command::Audit(args) => css_sync::commands::audit(&args, shutdown).await,
             #[cfg(feature = "sim")]
             Command::Demo(args) => css_sync::demo::run(&args).await,
         }

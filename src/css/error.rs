@@ -19,10 +19,13 @@ pub enum CssError {
         /// At most ~200 characters of the response body, secrets scrubbed.
         body_snippet: String,
     },
-    /// Connect, reset, TLS or read failure (URL stripped from the source).
-    #[error("CSS {endpoint}: network error")]
+    /// Connect, reset, TLS or read failure (URL stripped from the source). `url` is where
+    /// it was sent, reduced to scheme, host, port and path ([`safe_url`]): an operator can
+    /// see which address failed (CSS_API_BASE) without a query or user info ever printed.
+    #[error("CSS {endpoint}: network error reaching {url}")]
     Network {
         endpoint: &'static str,
+        url: String,
         #[source]
         source: reqwest::Error,
     },
@@ -125,8 +128,19 @@ impl CssError {
     pub(crate) fn network(endpoint: &'static str, e: reqwest::Error) -> Self {
         CssError::Network {
             endpoint,
+            url: e.url().map_or_else(|| "the CSS API".to_string(), safe_url),
             source: e.without_url(),
         }
+    }
+}
+
+/// `scheme://host:port/path` of `url`: never its user info, query (a presigned URL's
+/// signature) or fragment.
+pub fn safe_url(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{}://{host}:{port}{}", url.scheme(), url.path()),
+        None => format!("{}://{host}{}", url.scheme(), url.path()),
     }
 }
 
@@ -269,5 +283,26 @@ mod tests {
             }),
         };
         assert_eq!(e.kind(), "deadline");
+    }
+
+    #[test]
+    fn safe_url_keeps_scheme_host_port_path_only() {
+        let table = [
+            (
+                "http://127.0.0.1:9/oauth/v2/token",
+                "http://127.0.0.1:9/oauth/v2/token",
+            ),
+            (
+                "https://api.8x8.com/storage/us-east/v3/objects?filter=x",
+                "https://api.8x8.com:443/storage/us-east/v3/objects",
+            ),
+            (
+                "https://user:pw@h.example/p?X-Amz-Signature=abc#f",
+                "https://h.example:443/p",
+            ),
+        ];
+        for (raw, want) in table {
+            assert_eq!(safe_url(&url::Url::parse(raw).unwrap()), want, "{raw}");
+        }
     }
 }

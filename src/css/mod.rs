@@ -29,6 +29,7 @@ use url::Url;
 
 pub use delete::{IdState, DELETE_BATCH_MAX};
 pub use download::Download;
+pub use error::safe_url;
 pub use error::CssError;
 pub use fiql::SearchFilter;
 pub use model::{JobState, JobStatus, ObjectRecord};
@@ -159,6 +160,11 @@ impl CssClient {
                 auth,
             }),
         })
+    }
+
+    /// Fetches (or reuses) the OAuth token: the credentials are accepted (`css-sync check`).
+    pub async fn check_token(&self) -> Result<(), CssError> {
+        self.inner.auth.token().await.map(drop)
     }
 
     /// The customer's regions, asked of [`DEFAULT_DISCOVERY_REGION`].

@@ -62,6 +62,24 @@ pub fn purge(report: &PurgeReport) {
     }
 }
 
+/// A command's result (`plan`, `check`, `audit`): its human text in text mode, one event with
+/// the report's fields (message `<name> summary`) in JSON mode.
+pub fn command<T: serde::Serialize>(name: &str, text: &str, report: &T) {
+    match super::format() {
+        LogFormat::Text => {
+            let _ = super::StderrWriter::write_line(text.as_bytes());
+        }
+        LogFormat::Json => {
+            let mut fields = match serde_json::to_value(report) {
+                Ok(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            fields.insert("message".into(), Value::from(format!("{name} summary")));
+            write(Value::Object(fields));
+        }
+    }
+}
+
 fn write(fields: Value) {
     let Value::Object(fields) = fields else {
         return;

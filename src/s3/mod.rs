@@ -19,7 +19,9 @@ pub mod keys;
 mod lake;
 pub mod lock;
 mod multipart;
+mod open;
 pub mod presence;
+pub mod probe;
 pub mod proof;
 mod request;
 mod small;
@@ -28,7 +30,6 @@ pub mod upload;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 
 pub use conditional::ConditionalWrites;
@@ -200,27 +201,6 @@ fn timeout_config(t: &S3Timeouts) -> aws_sdk_s3::config::timeout::TimeoutConfig 
         .build()
 }
 
-/// The credential chain yields credentials (within `bound`), or the run stops saying so: a
-/// request without them would otherwise fail as "endpoint unreachable".
-async fn credentials(
-    sdk: &aws_config::SdkConfig,
-    bound: std::time::Duration,
-) -> Result<(), S3Error> {
-    use aws_sdk_s3::config::ProvideCredentials;
-    let missing = |detail: String| S3Error::NoCredentials { detail };
-    let Some(provider) = sdk.credentials_provider() else {
-        return Err(missing("no credentials provider configured".into()));
-    };
-    match tokio::time::timeout(bound, provider.provide_credentials()).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(missing(crate::chain::error_chain(&e))),
-        Err(_) => Err(missing(format!(
-            "the chain gave no answer within {}",
-            humantime::format_duration(bound)
-        ))),
-    }
-}
-
 /// How long an exiting run waits for the aborts of dropped uploads.
 const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -229,37 +209,7 @@ impl S3Target {
     /// bucket with `HeadBucket` (and, when Object Lock values are configured, that the bucket
     /// has Object Lock enabled: [`S3Target::check_object_lock`]).
     pub async fn connect(settings: S3Settings) -> Result<S3Target, S3Error> {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        let host = match sdk.endpoint_url() {
-            Some(u) => url::Url::parse(u)
-                .ok()
-                .and_then(|u| u.host_str().map(|h| h.to_string()))
-                .unwrap_or_else(|| "the configured endpoint".to_string()),
-            None => format!(
-                "AWS S3 ({})",
-                sdk.region().map(|r| r.as_ref()).unwrap_or("no region")
-            ),
-        };
-        // The start-up checks get one attempt's worth of time, not the call deadline: a
-        // silent endpoint fails here within S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT.
-        let bound = settings.timeouts.connect + settings.timeouts.read;
-        credentials(&sdk, bound).await?;
-        let mut target = Self::build(aws_sdk_s3::Client::new(&sdk), settings, host.clone());
-        match tokio::time::timeout(bound, target.healthcheck()).await {
-            Ok(checked) => checked?,
-            Err(_) => {
-                let e = S3Error::Unreachable {
-                    operation: "HeadBucket",
-                    host,
-                    detail: format!(
-                        "no answer within {} (S3_CONNECT_TIMEOUT + S3_READ_TIMEOUT)",
-                        humantime::format_duration(bound)
-                    ),
-                };
-                error::record("HeadBucket", &e);
-                return Err(e);
-            }
-        }
+        let mut target = Self::open(settings).await?;
         target.check_object_lock().await?;
         target.set_up_conditional_writes().await?;
         target.clean_up_stale_uploads().await;

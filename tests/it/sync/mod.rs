@@ -2,6 +2,7 @@
 //! assertions on the bytes that landed (MD5 of every stored object), their metadata and
 //! sidecars, the run report, the final metrics and the requests css-sim saw.
 
+mod audit;
 mod bounds;
 mod bounds_cli;
 mod bounds_silent;
@@ -22,6 +23,8 @@ mod logs;
 mod metrics_push;
 mod metrics_scrape;
 mod object_lock;
+mod plan;
+mod preflight;
 mod progress;
 mod proof;
 mod purge;
