@@ -89,6 +89,8 @@ pub struct Settings {
     pub webhook_url: Option<Secret>,
     /// `SHUTDOWN_GRACE`: signal → exit, at most.
     pub shutdown_grace: Duration,
+    /// issue 7 (lakereport): the run report in the bucket (`CSS_SYNC_BUCKET_REPORT*`).
+    pub bucket_report: crate::lake_report::Settings,
 }
 
 impl Settings {
@@ -301,6 +303,7 @@ impl Settings {
             index: index_settings(a)?,
             webhook_url: webhook_url(a.lake.webhook_url.as_deref())?,
             shutdown_grace: time::shutdown_grace(&t.time)?,
+            bucket_report: bucket_report_settings(a)?,
         })
     }
 }
@@ -308,8 +311,8 @@ impl Settings {
 #[path = "config/read.rs"]
 mod read;
 use read::{
-    at_least_one, bounded_duration, clean_list, index_settings, parse_object_lock, parse_sse,
-    read_ids, read_secret, webhook_url,
+    at_least_one, bounded_duration, bucket_report_settings, clean_list, index_settings,
+    parse_object_lock, parse_sse, read_ids, read_secret, webhook_url,
 };
 pub use read::{parse_bytes, parse_duration, parse_instant};
 

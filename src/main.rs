@@ -95,8 +95,15 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken) -> u8
             }
             code
         }
-        Err(e) => {
-            print_error("sync could not run", &e);
+        Err(failed) => {
+            print_error("sync could not run", &failed.error);
+            // issue 7 (lakereport): the report of an exit 3 (the bucket one is written already).
+            finish(
+                &failed.report,
+                report_path.as_deref(),
+                metrics_file,
+                metrics,
+            );
             exit::FATAL
         }
     }

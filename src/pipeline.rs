@@ -14,6 +14,7 @@ use crate::css::{CssClient, CssError};
 use crate::export::Exporter;
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::index::writer::IndexWriter;
+use crate::lake_report::writer::LakeReport;
 use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
@@ -39,6 +40,17 @@ pub enum PipelineError {
     S3(#[from] crate::s3::S3Error),
 }
 
+/// issue 7 (lakereport): a run that could not proceed (exit 3) still has a report — run id,
+/// start, duration, the error chain in `errors` — already written to the bucket when S3 was
+/// connected; `main` writes it locally.
+#[derive(Debug, thiserror::Error)]
+#[error("the run could not proceed")]
+pub struct CouldNotRun {
+    #[source]
+    pub error: PipelineError,
+    pub report: Box<Report>,
+}
+
 /// Shared by every task of a run.
 struct Ctx {
     css: CssClient,
@@ -46,6 +58,8 @@ struct Ctx {
     tally: Tally,
     /// The metadata index (`None` with `--index false`).
     index: Option<IndexWriter>,
+    /// The run report in the bucket (`None` with `CSS_SYNC_BUCKET_REPORT=off`).
+    lake: Option<LakeReport>,
     settings: Settings,
 }
 
@@ -59,7 +73,7 @@ impl Ctx {
             self.tally.present(region, rec);
             return;
         }
-        self.tally.exported(region, rec);
+        self.tally.exported(region, rec, committed.e_tag.as_deref());
         if let Some(index) = &self.index {
             index.record(region, rec, committed).await;
         }
@@ -68,19 +82,47 @@ impl Ctx {
 
 /// Runs a sync to the end (or until `shutdown`), returning the report.
 /// A signal during start-up (credentials, `HeadBucket`) ends the run at once, interrupted.
-pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, PipelineError> {
+pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, CouldNotRun> {
     let run_id = started();
+    let (started_at, clock) = (chrono::Utc::now(), Instant::now());
+    let failed = |error: PipelineError| {
+        let why = error_chain(&error);
+        let report = Report::could_not_run(&run_id, started_at, clock.elapsed(), why);
+        (error, report)
+    };
     let s3 = tokio::select! {
-        s3 = S3Target::connect(settings.s3.clone()) => s3?,
+        s3 = S3Target::connect(settings.s3.clone()) => match s3 {
+            Ok(s3) => s3,
+            Err(e) => {
+                let (error, report) = failed(e.into());
+                return Err(CouldNotRun { error, report: Box::new(report) });
+            }
+        },
         _ = shutdown.cancelled() => return Ok(interrupted_at_start(run_id, "connecting to S3")),
     };
-    run_as(settings, s3, shutdown, run_id).await
+    let (lake, grace) = (settings.bucket_report.clone(), settings.shutdown_grace);
+    match run_as(settings, s3.clone(), shutdown.clone(), run_id.clone()).await {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let (error, mut report) = failed(e);
+            if let Some(lake) = LakeReport::new(&s3, &lake, &run_id) {
+                let bound = shutdown.is_cancelled().then(|| report_share(grace));
+                lake.write(&mut report, bound).await;
+            }
+            Err(CouldNotRun {
+                error,
+                report: Box::new(report),
+            })
+        }
+    }
 }
 
 /// The report of a run stopped by a signal before any object was found.
 fn interrupted_at_start(run_id: RunId, phase: &str) -> Report {
     warn!(phase, "interrupted during start-up: nothing was written");
-    Tally::new(run_id).finish(vec![], vec![], true)
+    let mut report = Tally::new(run_id).finish(vec![], vec![], true);
+    report.seal();
+    report
 }
 
 /// [`run`] with an S3 target built by the caller (the demo's embedded server).
@@ -117,6 +159,11 @@ async fn run_as(
         settings.run.regions.clone()
     };
     info!(regions = ?regions, "regions to sync");
+    let lake = LakeReport::new(&s3, &settings.bucket_report, &run_id);
+    let with_lake = |tally: Tally| match &lake {
+        Some(l) => tally.with_sink(Arc::new(l.clone())),
+        None => tally,
+    };
     let ctx = Arc::new(Ctx {
         css,
         exporter: Exporter {
@@ -124,14 +171,15 @@ async fn run_as(
             sidecar: settings.s3.sidecar,
             commits: Default::default(),
         },
-        tally: match &settings.run.ids {
+        tally: with_lake(match &settings.run.ids {
             Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
             None => Tally::new(run_id.clone()),
-        },
+        }),
         index: settings
             .index
             .enabled
             .then(|| IndexWriter::new(s3.clone(), &settings.index, run_id)),
+        lake,
         settings,
     });
 
@@ -215,6 +263,13 @@ async fn run_as(
     let mut report = ctx.tally.finish(regions, errors, interrupted);
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
+    match &ctx.lake {
+        Some(lake) => {
+            lake.write(&mut report, interrupted.then(|| report_share(grace)))
+                .await
+        }
+        None => report.seal(),
+    }
     Ok(report)
 }
 
@@ -227,6 +282,12 @@ fn abort_share(grace: std::time::Duration) -> std::time::Duration {
 /// for the report before the process watchdog (`main`) ends the process.
 fn index_share(grace: std::time::Duration) -> std::time::Duration {
     grace / 4
+}
+
+/// … the run report in the bucket (a tenth: two small `PutObject`s), then the webhook's
+/// eighth (`main`), a little margin left.
+fn report_share(grace: std::time::Duration) -> std::time::Duration {
+    grace / 10
 }
 
 /// Where a region's records come from.
@@ -346,6 +407,9 @@ async fn needs_export(
     region: &str,
     rec: ObjectRecord,
 ) -> Result<Option<ObjectRecord>, CssError> {
+    if let Some(lake) = &ctx.lake {
+        lake.ready().await; // lines in memory stay bounded while S3 is slow
+    }
     ctx.tally.found(region, &rec);
     if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
         let why = Rejection::new(Stage::Catalog, Cause::NotAvailable(state.to_string()));

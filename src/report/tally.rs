@@ -8,6 +8,7 @@ use super::{Counts, FailedObject, GroupReport, Report};
 use crate::css::model::ObjectRecord;
 use crate::failure::{Cause, Rejection, Stage};
 use crate::ids::{IdList, Ledger, Outcome};
+use crate::lake_report::{ObjectEvent, ObjectSink, Outcome as Settled};
 use crate::metrics as m;
 use crate::run_id::RunId;
 use std::collections::BTreeMap;
@@ -23,6 +24,8 @@ pub struct Tally {
     inner: Mutex<Inner>,
     /// `--ids`: one outcome per requested id, fed by the same events.
     ids: Option<Ledger>,
+    /// issue 7 (lakereport): every settled object, for the bucket report.
+    sink: Option<Arc<dyn ObjectSink>>,
 }
 
 #[derive(Debug, Default)]
@@ -50,6 +53,7 @@ impl Tally {
             started_at: chrono::Utc::now(),
             inner: Mutex::new(Inner::default()),
             ids: None,
+            sink: None,
         }
     }
 }
@@ -60,6 +64,27 @@ impl Tally {
         Tally {
             ids: Some(Ledger::new(list)),
             ..self
+        }
+    }
+
+    /// This tally, also telling `sink` about every object as it settles (the bucket report).
+    pub fn with_sink(self, sink: Arc<dyn ObjectSink>) -> Tally {
+        Tally {
+            sink: Some(sink),
+            ..self
+        }
+    }
+
+    fn tell(&self, region: &str, rec: &ObjectRecord, outcome: Settled<'_>) {
+        if let Some(sink) = &self.sink {
+            sink.object(&ObjectEvent {
+                region,
+                id: &rec.id,
+                object_type: &rec.object_type,
+                object_name: &rec.object_name,
+                rec: Some(rec),
+                outcome,
+            });
         }
     }
 
@@ -108,9 +133,11 @@ impl Tally {
         self.settle_id(&rec.id, || Outcome::Present {
             region: region.to_string(),
         });
+        self.tell(region, rec, Settled::Present);
     }
 
-    pub fn exported(&self, region: &str, rec: &ObjectRecord) {
+    /// `e_tag`: what S3 answered at commit (for the bucket report).
+    pub fn exported(&self, region: &str, rec: &ObjectRecord, e_tag: Option<&str>) {
         self.with(region, &rec.object_type, |c| {
             c.exported += 1;
             c.bytes_exported += rec.stored_bytes;
@@ -125,6 +152,7 @@ impl Tally {
         self.settle_id(&rec.id, || Outcome::Exported {
             region: region.to_string(),
         });
+        self.tell(region, rec, Settled::Exported { e_tag });
     }
 
     /// The object failed for good: `why` is its last rejection, after `attempts` attempts (0
@@ -149,6 +177,14 @@ impl Tally {
             },
         });
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.as_str()).increment(1);
+        self.tell(
+            region,
+            rec,
+            Settled::Failed {
+                stage,
+                reason: &reason,
+            },
+        );
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.failed.push(FailedObject {
             region: region.to_string(),
@@ -172,7 +208,7 @@ impl Tally {
     pub fn finish(&self, regions: Vec<String>, fatal: Vec<String>, interrupted: bool) -> Report {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let cut_off = if interrupted {
-            fail_open(&mut inner)
+            fail_open(&mut inner, self.sink.as_deref())
         } else {
             0
         };
@@ -215,28 +251,44 @@ impl Tally {
             interrupted,
             index: None,
             ids: self.ids.as_ref().map(Ledger::finish),
+            exit_code: None,
+            bucket_report: None,
         }
     }
 }
 
 /// An interrupted run: every object still open is failed at stage `interrupted` (counted in
 /// its group and listed), so found = present + exported + failed holds. Returns how many.
-fn fail_open(inner: &mut Inner) -> u64 {
+fn fail_open(inner: &mut Inner, sink: Option<&dyn ObjectSink>) -> u64 {
     let open = std::mem::take(&mut inner.open);
     let n = open.len() as u64;
     for ((region, id), (object_type, object_name)) in open {
         let group = (region.clone(), object_type.clone());
         inner.groups.entry(group).or_default().failed += 1;
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.clone(), "type" => object_type.clone(), "stage" => Stage::Interrupted.as_str()).increment(1);
+        let reason = "the run was interrupted before this object settled; nothing of it was left \
+                      half-written and the next run picks it up";
+        if let Some(sink) = sink {
+            let outcome = Settled::Failed {
+                stage: Stage::Interrupted,
+                reason,
+            };
+            sink.object(&ObjectEvent {
+                region: &region,
+                id: &id,
+                object_type: &object_type,
+                object_name: &object_name,
+                rec: None,
+                outcome,
+            });
+        }
         inner.failed.push(FailedObject {
             region,
             id,
             object_type,
             object_name,
             stage: Stage::Interrupted,
-            reason: "the run was interrupted before this object settled; nothing of it was left \
-                     half-written and the next run picks it up"
-                .to_string(),
+            reason: reason.to_string(),
         });
     }
     n
