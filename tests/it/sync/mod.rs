@@ -16,6 +16,8 @@ mod faults;
 mod hygiene;
 mod ids;
 mod index;
+// issue 7 (lakereport): the run report in the bucket.
+mod lake_report;
 mod layouts;
 mod object_lock;
 mod proof;

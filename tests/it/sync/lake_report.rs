@@ -1,0 +1,375 @@
+//! Issue 7 (lakereport): the run report in the bucket, `_css-sync/reports/<run-id>.json` and
+//! `.jsonl`, written by the real binary into SeaweedFS and moto. The summary must carry the
+//! local report's numbers; `errors` (default) lists exactly the failed objects with stage and
+//! reason; `all` lists every object found, with the key, size, checksum and ETag of what is
+//! really in the bucket, split into numbered files at a small line bound; a run that cannot
+//! proceed (exit 3) and an interrupted run (130) still leave their reports.
+
+use super::check::{assert_bucket_matches, available, REPORTS_ROOT};
+use crate::support::procs::{
+    run_sync, signal, sim_catalog, sim_requests, spawn_sim, sync_command, words, SyncRun,
+};
+use crate::support::s3::{read_back, S3Kind, S3Server, Stored};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// The report files of `run_id` in the bucket: the summary and every line of its `.jsonl`
+/// files (in file order), with the files' keys.
+struct InBucket {
+    summary: Value,
+    files: Vec<String>,
+    lines: Vec<Value>,
+}
+
+fn reports_of(stored: &BTreeMap<String, Stored>, run_id: &str) -> InBucket {
+    let prefix = format!("{REPORTS_ROOT}{run_id}");
+    let body = |k: &str| stored[k].body.clone().expect("report body");
+    let summary_key = format!("{prefix}.json");
+    assert!(
+        stored.contains_key(&summary_key),
+        "no {summary_key}: {:?}",
+        stored.keys()
+    );
+    let summary = serde_json::from_slice(&body(&summary_key)).expect("summary JSON");
+    let files: Vec<String> = stored
+        .keys()
+        .filter(|k| k.starts_with(&prefix) && k.ends_with(".jsonl"))
+        .cloned()
+        .collect();
+    let lines = files
+        .iter()
+        .flat_map(|k| {
+            String::from_utf8(body(k))
+                .expect("UTF-8")
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).expect("line JSON"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    InBucket {
+        summary,
+        files,
+        lines,
+    }
+}
+
+fn run_id(run: &SyncRun) -> String {
+    run.report["run_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no run_id in {}\n{}", run.report, run.stderr))
+        .to_string()
+}
+
+/// The summary carries the local report's numbers.
+fn assert_same_numbers(summary: &Value, report: &Value) {
+    for field in [
+        "run_id",
+        "started_at",
+        "regions",
+        "totals",
+        "groups",
+        "errors",
+        "interrupted",
+        "unsettled",
+        "exit_code",
+    ] {
+        assert_eq!(summary[field], report[field], "{field}");
+    }
+    assert_eq!(
+        summary["failed_objects"].as_u64(),
+        report["failed"].as_array().map(|f| f.len() as u64)
+    );
+    assert_eq!(
+        summary["objects"], report["bucket_report"],
+        "what was written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn default_mode_lists_exactly_the_failed_objects_with_stage_and_reason() {
+    let sim = spawn_sim(&words(
+        "--seed 9 --objects 30 --max-object-size 200KB --prep-base-ms 0 --prep-rate 0 --fault-poison-count 2",
+    ));
+    let s3 = S3Server::start_async(S3Kind::Seaweed).await;
+    s3.create_bucket("lake").await;
+    let catalog = sim_catalog(&sim).await;
+    let poison: BTreeMap<&str, &Value> = catalog
+        .iter()
+        .filter(|o| o["poison"] == true)
+        .map(|o| (o["id"].as_str().unwrap(), o))
+        .collect();
+    assert_eq!(poison.len(), 2);
+    let healthy: Vec<Value> = available(&catalog)
+        .into_iter()
+        .filter(|o| !poison.contains_key(o["id"].as_str().unwrap()))
+        .collect();
+
+    let run = run_sync(
+        &sim,
+        &s3,
+        "lake",
+        &["--batch-max-objects", "8", "--object-attempts", "2"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.report["exit_code"], 1);
+    assert_eq!(run.total("exported"), healthy.len() as u64);
+    assert_bucket_matches(&s3, "lake", &healthy).await;
+
+    let stored = read_back(&s3.client(), "lake").await;
+    let got = reports_of(&stored, &run_id(&run));
+    assert_same_numbers(&got.summary, &run.report);
+    assert_eq!(got.summary["objects"]["mode"], "errors");
+    assert_eq!(got.summary["objects"]["lines"], 2);
+    assert_eq!(
+        got.files,
+        vec![format!("{REPORTS_ROOT}{}.jsonl", run_id(&run))]
+    );
+    assert_eq!(
+        got.lines.len(),
+        2,
+        "one line per failed object: {:?}",
+        got.lines
+    );
+    for line in &got.lines {
+        let id = line["id"].as_str().unwrap();
+        let rec = poison
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} did not fail: {line}"));
+        assert_eq!(line["outcome"], "failed");
+        assert_eq!(line["stage"], "job");
+        assert!(
+            line["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("after 2 attempts")),
+            "{line}"
+        );
+        assert_eq!(line["region"], rec["region"]);
+        assert_eq!(line["type"], rec["type"]);
+        assert_eq!(line["object_name"], rec["objectName"]);
+        assert_eq!(line["size"], rec["storedBytes"]);
+        assert_eq!(line["checksum"], rec["checksum"]);
+        assert_eq!(line["run_id"], run.report["run_id"]);
+        let key = line["key"].as_str().unwrap();
+        assert!(
+            key.contains(id) && !stored.contains_key(key),
+            "{key}: not in the bucket"
+        );
+        assert!(line.get("etag").is_none(), "{line}");
+    }
+    assert_eq!(
+        run.metric_sum("css_sync_objects_exported_total"),
+        healthy.len() as f64,
+        "the report is never counted as an exported object"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_mode_has_one_line_per_object_found_matching_the_bucket_in_numbered_files() {
+    let sim = spawn_sim(&words(
+        "--seed 4 --objects 24 --max-object-size 100KB --prep-base-ms 0 --prep-rate 0 --part-checksum-share 0",
+    ));
+    let s3 = S3Server::start_async(S3Kind::Moto).await;
+    s3.create_bucket("lake").await;
+    let expected = available(&sim_catalog(&sim).await);
+    let by_id: BTreeMap<&str, &Value> = expected
+        .iter()
+        .map(|o| (o["id"].as_str().unwrap(), o))
+        .collect();
+    let flags = [
+        "--bucket-report",
+        "all",
+        "--bucket-report-file-max-lines",
+        "7",
+    ];
+    let run = run_sync(&sim, &s3, "lake", &flags).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_bucket_matches(&s3, "lake", &expected).await;
+    let stored = read_back(&s3.client(), "lake").await;
+    let id = run_id(&run);
+    let got = reports_of(&stored, &id);
+    assert_same_numbers(&got.summary, &run.report);
+    let n = expected.len();
+    assert_eq!(got.lines.len(), n, "one line per object found");
+    let files: Vec<String> = (1..=n.div_ceil(7))
+        .map(|seq| format!("{REPORTS_ROOT}{id}-{seq:04}.jsonl"))
+        .collect();
+    assert_eq!(got.files, files, "streamed in files of 7 lines");
+    let listed: Vec<(String, u64)> = got.summary["objects"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap().to_string(),
+                f["lines"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let sizes: Vec<u64> = (0..files.len())
+        .map(|i| (n - 7 * i).min(7) as u64)
+        .collect();
+    assert_eq!(listed, files.iter().cloned().zip(sizes).collect::<Vec<_>>());
+    let mut seen = std::collections::BTreeSet::new();
+    for line in &got.lines {
+        let oid = line["id"].as_str().unwrap();
+        assert!(seen.insert(oid.to_string()), "{oid} listed twice");
+        let rec = by_id[oid];
+        assert_eq!(line["outcome"], "exported", "{line}");
+        let key = line["key"].as_str().unwrap();
+        let obj = stored
+            .get(key)
+            .unwrap_or_else(|| panic!("{key} not in the bucket"));
+        assert_eq!(
+            obj.md5,
+            line["checksum"].as_str().unwrap(),
+            "{key}: MD5 of the stored bytes"
+        );
+        assert_eq!(line["checksum"], rec["md5"]);
+        assert_eq!(line["size"].as_u64(), Some(obj.size));
+        let head = s3
+            .client()
+            .head_object()
+            .bucket("lake")
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            line["etag"].as_str(),
+            head.e_tag().map(|e| e.trim_matches('"')),
+            "{key}: the ETag S3 answered"
+        );
+    }
+
+    // The re-run: every object present, one file, the earlier report untouched.
+    let again = run_sync(&sim, &s3, "lake", &["--bucket-report", "all"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let stored = read_back(&s3.client(), "lake").await;
+    let second = reports_of(&stored, &run_id(&again));
+    assert_eq!(
+        second.files,
+        vec![format!("{REPORTS_ROOT}{}.jsonl", run_id(&again))]
+    );
+    assert_eq!(second.lines.len(), n);
+    assert!(second
+        .lines
+        .iter()
+        .all(|l| l["outcome"] == "present" && l["etag"].is_null()));
+    assert_eq!(
+        reports_of(&stored, &id).lines,
+        got.lines,
+        "the first run's report stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_cannot_proceed_still_writes_both_reports_with_exit_code_3() {
+    let sim = spawn_sim(&words(
+        "--seed 2 --objects 5 --prep-base-ms 0 --prep-rate 0",
+    ));
+    let s3 = S3Server::start_async(S3Kind::Seaweed).await;
+    s3.create_bucket("lake").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    let out = sync_command(&sim, &s3, "lake")
+        .env("CSS_CLIENT_SECRET", "wrong-SECRET-value")
+        .arg("--report")
+        .arg(&path)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("local report")).unwrap();
+    assert_eq!(report["exit_code"], 3);
+    assert_eq!(report["totals"]["found"], 0);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].as_str().unwrap().contains("CSS_CLIENT_SECRET"),
+        "{errors:?}"
+    );
+    assert!(
+        !report.to_string().contains("wrong-SECRET-value"),
+        "secret leaked"
+    );
+    let stored = read_back(&s3.client(), "lake").await;
+    let got = reports_of(&stored, report["run_id"].as_str().unwrap());
+    assert_same_numbers(&got.summary, &report);
+    assert!(
+        got.files.is_empty() && got.lines.is_empty(),
+        "no object, no lines"
+    );
+    assert_eq!(stored.len(), 1, "only the summary: {:?}", stored.keys());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_run_leaves_its_report_with_the_cut_off_objects() {
+    // Jobs take 4 s to prepare: the signal finds every object listed and none settled.
+    let sim = spawn_sim(&words(
+        "--seed 6 --objects 12 --max-object-size 50KB --prep-base-ms 4000 --prep-rate 0",
+    ));
+    let s3 = S3Server::start_async(S3Kind::Seaweed).await;
+    s3.create_bucket("lake").await;
+    let expected = available(&sim_catalog(&sim).await);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.json");
+    let mut child = sync_command(&sim, &s3, "lake")
+        .args(["--poll-interval", "0.1", "--report"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let started = |r: &Value| {
+        r["path"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/bulk/download/start")
+    };
+    loop {
+        if sim_requests(&sim)
+            .await
+            .iter()
+            .filter(|r| started(r))
+            .count()
+            > 0
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no bulk job started");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(&child, "-TERM");
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits within the grace")
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("local report")).unwrap();
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["exit_code"], 130);
+    let cut_off = report["unsettled"].as_u64().unwrap();
+    assert!(cut_off > 0, "{report}");
+    let stored = read_back(&s3.client(), "lake").await;
+    let got = reports_of(&stored, report["run_id"].as_str().unwrap());
+    assert_same_numbers(&got.summary, &report);
+    assert_eq!(got.summary["interrupted"], true);
+    let interrupted: Vec<&Value> = got
+        .lines
+        .iter()
+        .filter(|l| l["stage"] == "interrupted")
+        .collect();
+    assert_eq!(interrupted.len() as u64, cut_off, "{:?}", got.lines);
+    assert_eq!(got.lines.len(), report["failed"].as_array().unwrap().len());
+    assert!(interrupted
+        .iter()
+        .all(|l| expected.iter().any(|o| o["id"] == l["id"])));
+}
