@@ -1,8 +1,9 @@
 //! The [`Tally`] the pipeline feeds as objects are found, skipped, exported or failed, from
 //! concurrent tasks: per region and type counters (mirrored into the Prometheus counters), the
 //! failed objects, and the set of objects found but not settled yet — which an interrupt turns
-//! into failures at stage `interrupted`, so the books always balance. It never renders
-//! anything; [`Tally::finish`] hands a [`Report`] to `report`.
+//! into failures at stage `interrupted`, so the books always balance. Each settled object is
+//! also handed to an optional [`ObjectSink`] (the bucket report, [`crate::lake_report`]). It
+//! never renders anything; [`Tally::finish`] hands a [`Report`] to `report`.
 
 use super::{Counts, FailedObject, GroupReport, Report};
 use crate::css::model::ObjectRecord;

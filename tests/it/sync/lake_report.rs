@@ -373,3 +373,37 @@ async fn an_interrupted_run_leaves_its_report_with_the_cut_off_objects() {
         .iter()
         .all(|l| expected.iter().any(|o| o["id"] == l["id"])));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duckdb_reads_the_lines_as_the_readme_shows() {
+    let sim = spawn_sim(&words(
+        "--seed 9 --objects 20 --max-object-size 50KB --prep-base-ms 0 --prep-rate 0 --fault-poison-count 1",
+    ));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    let flags = ["--bucket-report", "all", "--object-attempts", "1"];
+    let run = run_sync(&sim, &s3, "lake", &flags).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let glob = s3.root().join("lake").join(REPORTS_ROOT).join("*.jsonl");
+    let rows = super::index::duckdb(&format!(
+        "SELECT outcome, stage, count(*) AS objects FROM read_json_auto('{}', \
+         format = 'newline_delimited') GROUP BY ALL ORDER BY ALL",
+        glob.display()
+    ));
+    let got: Vec<(String, Option<String>, u64)> = rows
+        .iter()
+        .map(|r| {
+            let s = |f: &str| r[f].as_str().map(str::to_string);
+            (
+                s("outcome").unwrap(),
+                s("stage"),
+                r["objects"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want = vec![
+        ("exported".to_string(), None, run.total("exported")),
+        ("failed".to_string(), Some("job".to_string()), 1),
+    ];
+    assert_eq!(got, want, "{rows:?}");
+}
