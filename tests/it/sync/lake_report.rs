@@ -407,3 +407,42 @@ async fn duckdb_reads_the_lines_as_the_readme_shows() {
     ];
     assert_eq!(got, want, "{rows:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_report_that_cannot_be_written_is_an_error_and_keeps_the_exit_code() {
+    let sim = spawn_sim(&words(
+        "--seed 3 --objects 6 --max-object-size 20KB --prep-base-ms 0 --prep-rate 0",
+    ));
+    let s3 = S3Server::start(S3Kind::S3sFs);
+    s3.create_bucket("lake").await;
+    // s3s-fs stores keys as files: a file named `_css-sync` makes every key under
+    // `_css-sync/` unwritable (the conditional-write probe is turned off for that reason).
+    std::fs::write(s3.root().join("lake").join("_css-sync"), b"in the way").unwrap();
+    let expected = available(&sim_catalog(&sim).await);
+    let flags = ["--conditional-writes", "off"];
+    let run = run_sync(&sim, &s3, "lake", &flags).await;
+    assert_eq!(run.code, 0, "every object is in S3: {}", run.stderr);
+    assert_eq!(run.report["exit_code"], 0);
+    assert_eq!(run.total("exported"), expected.len() as u64);
+    let errors = run.report["errors"].as_array().unwrap();
+    let summary = format!("{REPORTS_ROOT}{}.json", run_id(&run));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("run report {summary} not written")),
+        "{errors:?}"
+    );
+    assert!(
+        run.stderr.contains("run report not written to the bucket"),
+        "{}",
+        run.stderr
+    );
+    let stored = read_back(&s3.client(), "lake").await;
+    assert!(
+        !stored.keys().any(|k| k.starts_with(REPORTS_ROOT)),
+        "{:?}",
+        stored.keys()
+    );
+}
