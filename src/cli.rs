@@ -366,7 +366,7 @@ pub struct LakeArgs {
     /// ("errors"), or per object found ("all"); "off": none. Never changes the exit code.
     #[arg(long, env = "CSS_SYNC_BUCKET_REPORT", default_value = defaults::BUCKET_REPORT)]
     pub bucket_report: String,
-    /// Most lines in one .jsonl file of the bucket report (~300 bytes each; files also stop at
+    /// Most lines in one .jsonl file of the bucket report (~430 bytes each; files also stop at
     /// 16 MiB): a run with more writes <run-id>-0001.jsonl, -0002 …, and lines in memory stay
     /// bounded.
     #[arg(long, env = "CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES", default_value_t = defaults::BUCKET_REPORT_FILE_MAX_LINES)]

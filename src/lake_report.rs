@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 pub const FOLDER: &str = "_css-sync/reports";
 /// Default `CSS_SYNC_BUCKET_REPORT`.
 pub const DEFAULT_MODE: &str = "errors";
-/// Default `CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES` (~300 bytes a line: ~15 MB per file).
+/// Default `CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES` (~430 bytes a line with the vendor's long
+/// objectNames: [`FILE_MAX_BYTES`] usually cuts a file first).
 pub const DEFAULT_FILE_MAX_LINES: usize = 50_000;
 /// Most bytes of one `.jsonl` file (a documented constant): a file is cut at this size
 /// whatever the line bound, so the buffer stays under it.
@@ -123,7 +124,8 @@ pub struct Line {
     pub key: Option<String>,
     /// The catalog's `storedBytes`.
     pub size: Option<u64>,
-    /// The catalog checksum (MD5 hex), lowercase: verified for exported and present objects.
+    /// The catalog checksum (MD5 hex, or `<hex>-1`), lowercase: verified for exported and
+    /// present objects.
     pub checksum: Option<String>,
     /// Exported objects: the ETag S3 answered at commit, unquoted.
     #[serde(skip_serializing_if = "Option::is_none")]
