@@ -14,7 +14,7 @@ use crate::css::{CssClient, CssError};
 use crate::export::Exporter;
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::index::writer::IndexWriter;
-use crate::lake_report::writer::LakeReport;
+use crate::lake_report::writer::{grace_share, LakeReport};
 use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
@@ -84,37 +84,28 @@ impl Ctx {
 /// A signal during start-up (credentials, `HeadBucket`) ends the run at once, interrupted.
 pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<Report, CouldNotRun> {
     let run_id = started();
-    let (started_at, clock) = (chrono::Utc::now(), Instant::now());
-    let failed = |error: PipelineError| {
-        let why = error_chain(&error);
-        let report = Report::could_not_run(&run_id, started_at, clock.elapsed(), why);
-        (error, report)
+    let since = (chrono::Utc::now(), Instant::now());
+    let could_not_run = |error: PipelineError| CouldNotRun {
+        report: Box::new(Report::could_not_run(
+            &run_id,
+            since.0,
+            since.1.elapsed(),
+            error_chain(&error),
+        )),
+        error,
     };
     let s3 = tokio::select! {
-        s3 = S3Target::connect(settings.s3.clone()) => match s3 {
-            Ok(s3) => s3,
-            Err(e) => {
-                let (error, report) = failed(e.into());
-                return Err(CouldNotRun { error, report: Box::new(report) });
-            }
-        },
+        s3 = S3Target::connect(settings.s3.clone()) => s3.map_err(|e| could_not_run(e.into()))?,
         _ = shutdown.cancelled() => return Ok(interrupted_at_start(run_id, "connecting to S3")),
     };
     let (lake, grace) = (settings.bucket_report.clone(), settings.shutdown_grace);
-    match run_as(settings, s3.clone(), shutdown.clone(), run_id.clone()).await {
-        Ok(report) => Ok(report),
-        Err(e) => {
-            let (error, mut report) = failed(e);
-            if let Some(lake) = LakeReport::new(&s3, &lake, &run_id) {
-                let bound = shutdown.is_cancelled().then(|| report_share(grace));
-                lake.write(&mut report, bound).await;
-            }
-            Err(CouldNotRun {
-                error,
-                report: Box::new(report),
-            })
-        }
-    }
+    let mut failed = match run_as(settings, s3.clone(), shutdown.clone(), run_id.clone()).await {
+        Ok(report) => return Ok(report),
+        Err(e) => could_not_run(e),
+    };
+    let bound = shutdown.is_cancelled().then(|| grace_share(grace));
+    LakeReport::write_for(&s3, &lake, &run_id, &mut failed.report, bound).await;
+    Err(failed)
 }
 
 /// The report of a run stopped by a signal before any object was found.
@@ -152,7 +143,10 @@ async fn run_as(
         tokio::select! {
             r = css.regions_via(&settings.run.discovery_region) => r?,
             _ = shutdown.cancelled() => {
-                return Ok(interrupted_at_start(run_id, "discovering regions"));
+                let mut report = interrupted_at_start(run_id.clone(), "discovering regions");
+                let bound = Some(grace_share(settings.shutdown_grace));
+                LakeReport::write_for(&s3, &settings.bucket_report, &run_id, &mut report, bound).await;
+                return Ok(report);
             }
         }
     } else {
@@ -265,7 +259,7 @@ async fn run_as(
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
     match &ctx.lake {
         Some(lake) => {
-            lake.write(&mut report, interrupted.then(|| report_share(grace)))
+            lake.write(&mut report, interrupted.then(|| grace_share(grace)))
                 .await
         }
         None => report.seal(),
@@ -282,12 +276,6 @@ fn abort_share(grace: std::time::Duration) -> std::time::Duration {
 /// for the report before the process watchdog (`main`) ends the process.
 fn index_share(grace: std::time::Duration) -> std::time::Duration {
     grace / 4
-}
-
-/// … the run report in the bucket (a tenth: two small `PutObject`s), then the webhook's
-/// eighth (`main`), a little margin left.
-fn report_share(grace: std::time::Duration) -> std::time::Duration {
-    grace / 10
 }
 
 /// Where a region's records come from.

@@ -25,6 +25,13 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info};
 
+/// Of `SHUTDOWN_GRACE` after a signal, what writing the report may take (a tenth: two small
+/// `PutObject`s); it comes after the aborts' half and the index's quarter, before the
+/// webhook's eighth (`main`).
+pub fn grace_share(grace: Duration) -> Duration {
+    grace / 10
+}
+
 /// Cheap to clone; see the module docs.
 #[derive(Clone)]
 pub struct LakeReport {
@@ -76,6 +83,20 @@ impl LakeReport {
                 done: Mutex::new(Done::default()),
             }),
         })
+    }
+
+    /// [`LakeReport::write`] of a run that ends before its pipeline had a writer (it could not
+    /// proceed, or a signal came, after S3 connected); nothing with the bucket report off.
+    pub async fn write_for(
+        s3: &S3Target,
+        settings: &Settings,
+        run_id: &RunId,
+        report: &mut Report,
+        bound: Option<Duration>,
+    ) {
+        if let Some(lake) = LakeReport::new(s3, settings, run_id) {
+            lake.write(report, bound).await;
+        }
     }
 
     /// Returns at once unless [`FILES_IN_FLIGHT`] files are being written; then waits for
