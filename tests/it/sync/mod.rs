@@ -18,6 +18,7 @@ mod ids;
 mod index;
 // issue 7 (lakereport): the run report in the bucket.
 mod lake_report;
+mod lake_report_ends;
 mod layouts;
 mod object_lock;
 mod proof;
