@@ -435,6 +435,18 @@ pub struct LakeArgs {
     /// the host is ever logged.
     #[arg(long, env = "CSS_SYNC_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Option<String>,
+    // issue 7 (lakereport)
+    /// The run report in the bucket, under <S3_PREFIX>/_css-sync/reports/: <run-id>.json (the
+    /// summary, every run that reached S3) and <run-id>.jsonl with one line per failed object
+    /// ("errors"), or per object found ("all"); "off": none. Never changes the exit code.
+    #[arg(long, env = "CSS_SYNC_BUCKET_REPORT", default_value = defaults::BUCKET_REPORT)]
+    pub bucket_report: String,
+    /// Most lines in one .jsonl file of the bucket report (~430 bytes each; files also stop at
+    /// 16 MiB): a run with more writes <run-id>-0001.jsonl, -0002 …, and lines in memory stay
+    /// bounded.
+    #[arg(long, env = "CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES", default_value_t = defaults::BUCKET_REPORT_FILE_MAX_LINES)]
+    pub bucket_report_file_max_lines: usize,
+    // end issue 7 (lakereport)
 }
 
 #[cfg(feature = "sim")]

@@ -96,6 +96,8 @@ pub struct Settings {
     pub risk: crate::metrics::RiskPolicy,
     /// Issue 7 (progress): `CSS_SYNC_PROGRESS*`, `--quiet`.
     pub progress: crate::progress::ProgressSettings,
+    /// issue 7 (lakereport): the run report in the bucket (`CSS_SYNC_BUCKET_REPORT*`).
+    pub bucket_report: crate::lake_report::Settings,
 }
 
 impl Settings {
@@ -314,6 +316,7 @@ impl Settings {
             push,
             risk: metrics::risk_policy(&a.metrics)?,
             progress: progress::settings(&a.output.progress)?, // issue 7 (progress)
+            bucket_report: bucket_report_settings(a)?,
         })
     }
 }
@@ -321,8 +324,8 @@ impl Settings {
 #[path = "config/read.rs"]
 mod read;
 use read::{
-    at_least_one, bounded_duration, clean_list, index_settings, parse_object_lock, parse_sse,
-    read_ids, read_secret, webhook_url,
+    at_least_one, bounded_duration, bucket_report_settings, clean_list, index_settings,
+    parse_object_lock, parse_sse, read_ids, read_secret, webhook_url,
 };
 pub use read::{parse_bytes, parse_duration, parse_instant};
 

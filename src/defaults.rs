@@ -82,6 +82,12 @@ pub const PROGRESS_INTERVAL: Duration = Duration::from_secs(30);
 // Lake
 pub const INDEX_PREFIX: &str = crate::index::DEFAULT_PREFIX;
 pub const INDEX_FILE_MAX_ROWS: usize = crate::index::DEFAULT_FILE_MAX_ROWS;
+// issue 7 (lakereport)
+/// `CSS_SYNC_BUCKET_REPORT`: the summary, and a line per failed object.
+pub const BUCKET_REPORT: &str = crate::lake_report::DEFAULT_MODE;
+/// `CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES`: lines per `.jsonl` file of the bucket report.
+pub const BUCKET_REPORT_FILE_MAX_LINES: usize = crate::lake_report::DEFAULT_FILE_MAX_LINES;
+// end issue 7 (lakereport)
 // Purge
 /// `--min-age`: objects younger than this are never deleted at the source (floor: 7 days).
 pub const PURGE_MIN_AGE: &str = "30d";

@@ -50,6 +50,7 @@
 //! | [`commits`] | objects committed to S3 and not yet counted, so an interrupted run counts them |
 //! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
 //! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
+//! | [`lake_report`] | the run report in the bucket: `_css-sync/reports/<run-id>.json` and one JSON line per object, streamed in bounded files ([`lake_report::writer`]) |
 //! | [`webhook`] | POST of the run summary at the end of a run (bounded attempts and timeout) |
 //! | [`metrics`] | Prometheus metric names, HELP texts, in-flight and retention-risk gauges, the end-of-run file and Pushgateway push |
 //! | [`progress`] | live bars per region on a terminal, periodic `progress` events otherwise, read from the tally's snapshot |
@@ -77,6 +78,7 @@ pub mod failure;
 pub mod ids;
 pub mod index;
 pub mod job;
+pub mod lake_report;
 pub mod logging;
 pub mod lookup;
 pub mod metrics;

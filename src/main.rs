@@ -119,9 +119,13 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken, run_i
             let (code, ()) = tokio::join!(metrics_done, webhook);
             code
         }
-        Err(e) => {
-            print_error("sync could not run", &e);
-            metrics_end.finish(exit::FATAL, None, None).await
+        Err(failed) => {
+            print_error("sync could not run", &failed.error);
+            // issue 7 (lakereport): the report of an exit 3 (the bucket one is written already);
+            // issue 7 (metrics): its metrics file and push.
+            finish(&failed.report, report_path.as_deref());
+            let duration = std::time::Duration::from_secs_f64(failed.report.duration_secs);
+            metrics_end.finish(exit::FATAL, Some(duration), None).await
         }
     }
 }

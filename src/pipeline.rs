@@ -14,6 +14,7 @@ use crate::css::{CssClient, CssError};
 use crate::export::Exporter;
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::index::writer::IndexWriter;
+use crate::lake_report::writer::{grace_share, LakeReport};
 use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
@@ -39,6 +40,17 @@ pub enum PipelineError {
     S3(#[from] crate::s3::S3Error),
 }
 
+/// issue 7 (lakereport): a run that could not proceed (exit 3) still has a report — run id,
+/// start, duration, the error chain in `errors` — already written to the bucket when S3 was
+/// connected; `main` writes it locally.
+#[derive(Debug, thiserror::Error)]
+#[error("the run could not proceed")]
+pub struct CouldNotRun {
+    #[source]
+    pub error: PipelineError,
+    pub report: Box<Report>,
+}
+
 /// Shared by every task of a run.
 struct Ctx {
     css: CssClient,
@@ -47,6 +59,8 @@ struct Ctx {
     tally: Arc<Tally>,
     /// The metadata index (`None` with `--index false`).
     index: Option<IndexWriter>,
+    /// The run report in the bucket (`None` with `CSS_SYNC_BUCKET_REPORT=off`).
+    lake: Option<LakeReport>,
     settings: Settings,
 }
 
@@ -60,7 +74,7 @@ impl Ctx {
             self.tally.present(region, rec);
             return;
         }
-        self.tally.exported(region, rec);
+        self.tally.exported(region, rec, committed.e_tag.as_deref());
         if let Some(index) = &self.index {
             index.record(region, rec, committed).await;
         }
@@ -74,19 +88,38 @@ pub async fn run(
     settings: Settings,
     shutdown: CancellationToken,
     run_id: RunId,
-) -> Result<Report, PipelineError> {
+) -> Result<Report, CouldNotRun> {
     let run_id = started(run_id);
+    let since = (chrono::Utc::now(), Instant::now());
+    let could_not_run = |error: PipelineError| CouldNotRun {
+        report: Box::new(Report::could_not_run(
+            &run_id,
+            since.0,
+            since.1.elapsed(),
+            error_chain(&error),
+        )),
+        error,
+    };
     let s3 = tokio::select! {
-        s3 = S3Target::connect(settings.s3.clone()) => s3?,
+        s3 = S3Target::connect(settings.s3.clone()) => s3.map_err(|e| could_not_run(e.into()))?,
         _ = shutdown.cancelled() => return Ok(interrupted_at_start(run_id, "connecting to S3")),
     };
-    run_as(settings, s3, shutdown, run_id).await
+    let (lake, grace) = (settings.bucket_report.clone(), settings.shutdown_grace);
+    let mut failed = match run_as(settings, s3.clone(), shutdown.clone(), run_id.clone()).await {
+        Ok(report) => return Ok(report),
+        Err(e) => could_not_run(e),
+    };
+    let bound = shutdown.is_cancelled().then(|| grace_share(grace));
+    LakeReport::write_for(&s3, &lake, &run_id, &mut failed.report, bound).await;
+    Err(failed)
 }
 
 /// The report of a run stopped by a signal before any object was found.
 fn interrupted_at_start(run_id: RunId, phase: &str) -> Report {
     warn!(phase, "interrupted during start-up: nothing was written");
-    Tally::new(run_id).finish(vec![], vec![], true)
+    let mut report = Tally::new(run_id).finish(vec![], vec![], true);
+    report.seal();
+    report
 }
 
 /// [`run`] with an S3 target built by the caller (the demo's embedded server).
@@ -116,7 +149,10 @@ async fn run_as(
         tokio::select! {
             r = css.regions_via(&settings.run.discovery_region) => r?,
             _ = shutdown.cancelled() => {
-                return Ok(interrupted_at_start(run_id, "discovering regions"));
+                let mut report = interrupted_at_start(run_id.clone(), "discovering regions");
+                let bound = Some(grace_share(settings.shutdown_grace));
+                LakeReport::write_for(&s3, &settings.bucket_report, &run_id, &mut report, bound).await;
+                return Ok(report);
             }
         }
     } else {
@@ -124,6 +160,11 @@ async fn run_as(
     };
     info!(regions = ?crate::logging::AsJson(&regions), "regions to sync");
     crate::metrics::init_regions(&regions, &settings.run.filter.types); // issue 7 (metrics)
+    let lake = LakeReport::new(&s3, &settings.bucket_report, &run_id); // issue 7 (lakereport)
+    let with_lake = |tally: Tally| match &lake {
+        Some(l) => tally.with_sink(Arc::new(l.clone())),
+        None => tally,
+    };
     let ctx = Arc::new(Ctx {
         css,
         exporter: Exporter {
@@ -131,17 +172,18 @@ async fn run_as(
             sidecar: settings.s3.sidecar,
             commits: Default::default(),
         },
-        tally: Arc::new(
+        tally: Arc::new(with_lake(
             match &settings.run.ids {
                 Some(list) => Tally::new(run_id.clone()).with_ids(list.clone()),
                 None => Tally::new(run_id.clone()),
             }
-            .with_risk(settings.risk),
-        ), // issue 7 (metrics)
+            .with_risk(settings.risk), // issue 7 (metrics)
+        )),
         index: settings
             .index
             .enabled
             .then(|| IndexWriter::new(s3.clone(), &settings.index, run_id)),
+        lake,
         settings,
     });
 
@@ -229,6 +271,13 @@ async fn run_as(
     let mut report = ctx.tally.finish(regions, errors, interrupted);
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
+    match &ctx.lake {
+        Some(lake) => {
+            lake.write(&mut report, interrupted.then(|| grace_share(grace)))
+                .await
+        }
+        None => report.seal(),
+    }
     Ok(report)
 }
 
@@ -364,6 +413,9 @@ async fn needs_export(
     region: &str,
     rec: ObjectRecord,
 ) -> Result<Option<ObjectRecord>, CssError> {
+    if let Some(lake) = &ctx.lake {
+        lake.ready().await; // lines in memory stay bounded while S3 is slow
+    }
     ctx.tally.found(region, &rec);
     if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
         let why = Rejection::new(Stage::Catalog, Cause::NotAvailable(state.to_string()));

@@ -98,10 +98,59 @@ pub struct Report {
     /// `--ids`: the list's source, size and each id's outcome.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<IdsReport>,
+    // issue 7 (lakereport)
+    /// The exit code the run ends with, fixed by [`Report::seal`] before the report is
+    /// written anywhere (so a report that cannot be written to the bucket leaves it as is).
+    pub exit_code: Option<u8>,
+    /// What this run wrote under `_css-sync/reports/` (absent with `CSS_SYNC_BUCKET_REPORT=off`
+    /// or when S3 was never reached).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bucket_report: Option<crate::lake_report::Written>,
 }
 
 impl Report {
+    /// The report of a run that could not proceed (exit 3: CSS credentials rejected, bucket
+    /// unreachable, catalog unreadable …): no object, `errors` = the error chain, sealed.
+    pub fn could_not_run(
+        run_id: &crate::run_id::RunId,
+        started_at: chrono::DateTime<chrono::Utc>,
+        duration: std::time::Duration,
+        error: String,
+    ) -> Report {
+        let mut report = Report {
+            run_id: run_id.to_string(),
+            started_at: started_at.to_rfc3339(),
+            duration_secs: duration.as_secs_f64(),
+            regions: vec![],
+            region_duration_secs: BTreeMap::new(),
+            totals: Counts::default(),
+            groups: vec![],
+            failed: vec![],
+            unaccounted: 0,
+            unsettled: 0,
+            aborts_unconfirmed: 0,
+            errors: vec![error],
+            interrupted: false,
+            index: None,
+            ids: None,
+            exit_code: None,
+            bucket_report: None,
+        };
+        report.seal();
+        report
+    }
+
+    /// Fixes the exit code from what the report holds now (see [`Report::exit_code`]).
+    pub fn seal(&mut self) {
+        self.exit_code = Some(self.judged_exit_code());
+    }
+
+    /// The exit code: as sealed, or else judged from the report.
     pub fn exit_code(&self) -> u8 {
+        self.exit_code.unwrap_or_else(|| self.judged_exit_code())
+    }
+
+    fn judged_exit_code(&self) -> u8 {
         if self.interrupted {
             exit::INTERRUPTED
         } else if !self.errors.is_empty() && self.totals.found == 0 {

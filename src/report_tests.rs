@@ -22,7 +22,7 @@ fn counts_group_and_exit_codes() {
     for r in [&a, &b, &c] {
         t.found("uk", r);
     }
-    t.exported("uk", &a);
+    t.exported("uk", &a, None);
     t.present("uk", &b);
     let r = t.finish(vec!["uk".into()], vec![], false);
     assert_eq!(r.totals.found, 3);
@@ -76,8 +76,8 @@ fn interrupted_run_reports_what_it_settled_and_what_it_did_not() {
         for r in &recs {
             t.found("uk", r);
         }
-        t.exported("uk", &recs[0]);
-        t.exported("uk", &recs[1]);
+        t.exported("uk", &recs[0], None);
+        t.exported("uk", &recs[1], None);
         t.present("uk", &recs[2]);
         t
     };

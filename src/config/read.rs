@@ -24,6 +24,28 @@ pub(super) fn index_settings(a: &SyncArgs) -> Result<crate::index::IndexSettings
     })
 }
 
+// issue 7 (lakereport)
+pub(super) fn bucket_report_settings(
+    a: &SyncArgs,
+) -> Result<crate::lake_report::Settings, ConfigError> {
+    use crate::lake_report::{Mode, FOLDER};
+    let mode = Mode::parse(&a.lake.bucket_report).ok_or_else(|| {
+        invalid(
+            "CSS_SYNC_BUCKET_REPORT",
+            format!("{:?}: expected errors, all or off", a.lake.bucket_report),
+        )
+    })?;
+    let root = crate::index::root(&a.s3.prefix, FOLDER).map_err(|r| invalid("S3_PREFIX", r))?;
+    Ok(crate::lake_report::Settings {
+        mode,
+        root,
+        file_max_lines: at_least_one(
+            "CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES",
+            a.lake.bucket_report_file_max_lines,
+        )?,
+    })
+}
+
 /// An http(s) URL; the error never repeats it (it may hold a token).
 pub(super) fn webhook_url(text: Option<&str>) -> Result<Option<Secret>, ConfigError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {

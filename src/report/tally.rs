@@ -1,14 +1,16 @@
 //! The [`Tally`] the pipeline feeds as objects are found, skipped, exported or failed, from
 //! concurrent tasks: per region and type counters (mirrored into the Prometheus counters), the
 //! failed objects, and the set of objects found but not settled yet — which an interrupt turns
-//! into failures at stage `interrupted`, so the books always balance. It never renders
-//! anything; [`Tally::finish`] hands a [`Report`] to `report`.
+//! into failures at stage `interrupted`, so the books always balance. Each settled object is
+//! also handed to an optional [`ObjectSink`] (the bucket report, [`crate::lake_report`]). It
+//! never renders anything; [`Tally::finish`] hands a [`Report`] to `report`.
 
 use super::snapshot::{self as snap, Settled, Snapshot};
 use super::{Counts, FailedObject, GroupReport, Report};
 use crate::css::model::ObjectRecord;
 use crate::failure::{Cause, Rejection, Stage};
 use crate::ids::{IdList, Ledger, Outcome};
+use crate::lake_report::{ObjectEvent, ObjectSink, Outcome as Line};
 use crate::metrics as m;
 use crate::run_id::RunId;
 use std::collections::BTreeMap;
@@ -26,6 +28,8 @@ pub struct Tally {
     ids: Option<Ledger>,
     /// issue 7 (metrics): the window gauges (left, at retention risk), fed by the same events.
     window: m::Window,
+    /// issue 7 (lakereport): every settled object, for the bucket report.
+    sink: Option<Arc<dyn ObjectSink>>,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +61,7 @@ impl Tally {
             inner: Mutex::new(Inner::default()),
             ids: None,
             window: m::Window::new(m::RiskPolicy::default()),
+            sink: None,
         }
     }
 }
@@ -75,6 +80,27 @@ impl Tally {
         Tally {
             window: m::Window::new(policy),
             ..self
+        }
+    }
+
+    /// This tally, also telling `sink` about every object as it settles (the bucket report).
+    pub fn with_sink(self, sink: Arc<dyn ObjectSink>) -> Tally {
+        Tally {
+            sink: Some(sink),
+            ..self
+        }
+    }
+
+    fn tell(&self, region: &str, rec: &ObjectRecord, outcome: Line<'_>) {
+        if let Some(sink) = &self.sink {
+            sink.object(&ObjectEvent {
+                region,
+                id: &rec.id,
+                object_type: &rec.object_type,
+                object_name: &rec.object_name,
+                rec: Some(rec),
+                outcome,
+            });
         }
     }
 
@@ -154,9 +180,11 @@ impl Tally {
         self.settle_id(&rec.id, || Outcome::Present {
             region: region.to_string(),
         });
+        self.tell(region, rec, Line::Present);
     }
 
-    pub fn exported(&self, region: &str, rec: &ObjectRecord) {
+    /// `e_tag`: what S3 answered at commit (for the bucket report).
+    pub fn exported(&self, region: &str, rec: &ObjectRecord, e_tag: Option<&str>) {
         self.with(region, &rec.object_type, |c| {
             c.exported += 1;
             c.bytes_exported += rec.stored_bytes;
@@ -172,6 +200,7 @@ impl Tally {
         self.settle_id(&rec.id, || Outcome::Exported {
             region: region.to_string(),
         });
+        self.tell(region, rec, Line::Exported { e_tag });
     }
 
     /// The object failed for good: `why` is its last rejection, after `attempts` attempts (0
@@ -202,6 +231,14 @@ impl Tally {
         });
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.to_string(), "type" => rec.object_type.clone(), "stage" => stage.as_str()).increment(1);
         self.window.failed(region, rec);
+        self.tell(
+            region,
+            rec,
+            Line::Failed {
+                stage,
+                reason: &reason,
+            },
+        );
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.failed.push(FailedObject {
             region: region.to_string(),
@@ -225,7 +262,7 @@ impl Tally {
     pub fn finish(&self, regions: Vec<String>, fatal: Vec<String>, interrupted: bool) -> Report {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let cut_off = if interrupted {
-            fail_open(&mut inner)
+            fail_open(&mut inner, self.sink.as_deref())
         } else {
             0
         };
@@ -269,13 +306,15 @@ impl Tally {
             interrupted,
             index: None,
             ids: self.ids.as_ref().map(Ledger::finish),
+            exit_code: None,
+            bucket_report: None,
         }
     }
 }
 
 /// An interrupted run: every object still open is failed at stage `interrupted` (counted in
 /// its group and listed), so found = present + exported + failed holds. Returns how many.
-fn fail_open(inner: &mut Inner) -> u64 {
+fn fail_open(inner: &mut Inner, sink: Option<&dyn ObjectSink>) -> u64 {
     let open = std::mem::take(&mut inner.open);
     let n = open.len() as u64;
     let reason = "the run was interrupted before this object settled; nothing of it was left \
@@ -288,6 +327,20 @@ fn fail_open(inner: &mut Inner) -> u64 {
         let failure = Some((Stage::Interrupted.as_str(), reason));
         snap::object_event_parts(&region, &id, &object_type, bytes, Settled::Failed, failure);
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.clone(), "type" => object_type.clone(), "stage" => Stage::Interrupted.as_str()).increment(1);
+        if let Some(sink) = sink {
+            let outcome = Line::Failed {
+                stage: Stage::Interrupted,
+                reason,
+            };
+            sink.object(&ObjectEvent {
+                region: &region,
+                id: &id,
+                object_type: &object_type,
+                object_name: &object_name,
+                rec: None,
+                outcome,
+            });
+        }
         inner.failed.push(FailedObject {
             region,
             id,

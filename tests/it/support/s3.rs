@@ -250,7 +250,8 @@ pub async fn read_back(client: &aws_sdk_s3::Client, bucket: &str) -> BTreeMap<St
                     md5: hex::encode(Md5::digest(&bytes)),
                     metadata,
                     content_type,
-                    body: key.ends_with(".json").then(|| bytes.to_vec()),
+                    body: (key.ends_with(".json") || key.ends_with(".jsonl"))
+                        .then(|| bytes.to_vec()),
                 },
             );
         }

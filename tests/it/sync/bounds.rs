@@ -91,7 +91,7 @@ pub(super) async fn objects_in(s3: &S3Server, bucket: &str) -> Vec<String> {
     read_back(&s3.client(), bucket)
         .await
         .into_keys()
-        .filter(|k| !k.ends_with(".metadata.json") && !k.starts_with("_index/"))
+        .filter(|k| !k.ends_with(".metadata.json") && !super::check::is_own_file(k))
         .collect()
 }
 

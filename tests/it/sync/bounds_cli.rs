@@ -38,6 +38,8 @@ const TABLE: &[(&str, &[&str])] = &[
     ("CSS_REGIONS", &["a/b", "../x", "x y"]),
     ("CSS_REGION_CONCURRENCY", &["0", "x"]),
     ("CSS_SINCE", &["last tuesday", "99999999d"]),
+    ("CSS_SYNC_BUCKET_REPORT", &["failed", "", "yes"]),
+    ("CSS_SYNC_BUCKET_REPORT_FILE_MAX_LINES", &["0", "x", "-1"]),
     ("CSS_SYNC_INDEX", &["maybe", ""]),
     ("CSS_SYNC_INDEX_FILE_MAX_ROWS", &["0", "x"]),
     ("CSS_SYNC_INDEX_PREFIX", &["../x", "a//b"]),

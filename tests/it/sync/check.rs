@@ -1,7 +1,9 @@
 //! The one assertion every sync test makes: the bucket holds exactly the expected objects,
 //! each once, with the catalog's bytes (MD5 of the stored object), the documented metadata
 //! and a sidecar with the full record — and nothing else, and no multipart upload left open.
-//! The metadata index (under [`INDEX_ROOT`], the default) is left to `index.rs`.
+//! The metadata index (under [`INDEX_ROOT`], the default) is left to `index.rs`; the run
+//! reports (under [`REPORTS_ROOT`]) must each be a well-formed summary or JSON Lines file
+//! (their content is `lake_report.rs`'s business), and nothing else may be under `_css-sync/`.
 
 use crate::support::s3::{read_back, S3Server};
 use serde_json::Value;
@@ -9,6 +11,38 @@ use std::collections::BTreeMap;
 
 /// Where the metadata index lives with the tests' settings (no S3 prefix, default index prefix).
 pub const INDEX_ROOT: &str = "_index/";
+/// Where the run reports live with the tests' settings (issue 7, lakereport).
+pub const REPORTS_ROOT: &str = "_css-sync/reports/";
+
+/// Keys css-sync writes for itself beside the objects: the index and the run reports.
+pub fn is_own_file(key: &str) -> bool {
+    key.starts_with(INDEX_ROOT) || key.starts_with("_css-sync/")
+}
+
+/// A key under `_css-sync/` must be a run report: `<run-id>.json` (a summary naming its
+/// run) or `<run-id>[-<seq>].jsonl` (JSON lines, each a settled object).
+fn assert_report_file(key: &str, body: Option<&[u8]>) {
+    let name = key
+        .strip_prefix(REPORTS_ROOT)
+        .unwrap_or_else(|| panic!("unexpected key under _css-sync/: {key}"));
+    let body = body.unwrap_or_else(|| panic!("{key}: body not read"));
+    if let Some(run_id) = name.strip_suffix(".json") {
+        let summary: Value = serde_json::from_slice(body).expect("summary JSON");
+        assert_eq!(summary["run_id"], run_id, "{key}");
+        assert!(summary["exit_code"].is_u64(), "{key}: {summary}");
+        assert!(summary["objects"]["lines"].is_u64(), "{key}: {summary}");
+    } else if name.ends_with(".jsonl") {
+        for line in String::from_utf8_lossy(body).lines() {
+            let line: Value = serde_json::from_str(line).expect("report line JSON");
+            assert!(
+                ["exported", "present", "failed"].contains(&line["outcome"].as_str().unwrap_or("")),
+                "{key}: {line}"
+            );
+        }
+    } else {
+        panic!("unexpected key under {REPORTS_ROOT}: {key}");
+    }
+}
 
 /// AVAILABLE objects of the sim catalog (what a sync with no filter must export).
 pub fn available(catalog: &[Value]) -> Vec<Value> {
@@ -50,6 +84,10 @@ pub async fn assert_bucket_holds(
     let mut sidecars = 0;
     for (key, obj) in &stored {
         if key.starts_with(INDEX_ROOT) {
+            continue;
+        }
+        if key.starts_with("_css-sync/") {
+            assert_report_file(key, obj.body.as_deref());
             continue;
         }
         if let Some(object_key) = key.strip_suffix(".metadata.json") {

@@ -115,7 +115,7 @@ pub async fn bucket_state(s3: &S3Server, expected: &[Value]) -> (usize, usize) {
     let mut intact = std::collections::BTreeSet::new();
     let mut corrupt = 0;
     for (key, obj) in read_back(&s3.client(), BUCKET).await {
-        if key.ends_with(".metadata.json") || key.starts_with(super::check::INDEX_ROOT) {
+        if key.ends_with(".metadata.json") || super::check::is_own_file(&key) {
             continue;
         }
         let Some(rec) = obj

@@ -17,6 +17,9 @@ mod faults;
 mod hygiene;
 mod ids;
 mod index;
+// issue 7 (lakereport): the run report in the bucket.
+mod lake_report;
+mod lake_report_ends;
 mod layouts;
 // issue 7 (metrics): real Prometheus, promtool and Pushgateway.
 mod logs;

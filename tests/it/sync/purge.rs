@@ -270,7 +270,7 @@ async fn purge_deletes_only_what_the_lake_proves() {
         .contents()
         .iter()
         .filter_map(|o| o.key())
-        .filter(|k| !k.ends_with(".metadata.json") && !k.starts_with("_index/"))
+        .filter(|k| !k.ends_with(".metadata.json") && !super::check::is_own_file(k))
         .map(|k| {
             let id = k.rsplit('/').next().unwrap().trim_end_matches(".mp3");
             (id.to_string(), k.to_string())
@@ -393,7 +393,7 @@ async fn purge_deletes_only_what_the_lake_proves() {
     let lake = after
         .contents()
         .iter()
-        .filter(|o| o.key().is_some_and(|k| !k.starts_with("_index/")))
+        .filter(|o| o.key().is_some_and(|k| !super::check::is_own_file(k)))
         .count();
     assert_eq!(lake, 19, "10 objects + sidecars, minus the one removed");
 }
