@@ -1,5 +1,6 @@
 use super::*;
 use crate::css::model::ObjectRecord;
+use crate::failure::Stage;
 use chrono::TimeZone;
 
 fn run_id() -> RunId {

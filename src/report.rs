@@ -11,6 +11,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+#[path = "report/objects.rs"]
+pub mod objects;
 mod tally;
 pub use tally::Tally;
 // issue 7 (progress)
@@ -105,7 +107,7 @@ pub struct Report {
     /// What this run wrote under `_css-sync/reports/` (absent with `CSS_SYNC_BUCKET_REPORT=off`
     /// or when S3 was never reached).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bucket_report: Option<crate::lake_report::Written>,
+    pub bucket_report: Option<objects::Written>,
 }
 
 impl Report {

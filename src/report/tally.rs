@@ -2,15 +2,15 @@
 //! concurrent tasks: per region and type counters (mirrored into the Prometheus counters), the
 //! failed objects, and the set of objects found but not settled yet — which an interrupt turns
 //! into failures at stage `interrupted`, so the books always balance. Each settled object is
-//! also handed to an optional [`ObjectSink`] (the bucket report, [`crate::lake_report`]). It
+//! also handed to an optional [`ObjectSink`] (the bucket report, `crate::lake_report`). It
 //! never renders anything; [`Tally::finish`] hands a [`Report`] to `report`.
 
+use super::objects::{ObjectEvent, ObjectSink, Outcome as Line};
 use super::snapshot::{self as snap, Settled, Snapshot};
 use super::{Counts, FailedObject, GroupReport, Report};
 use crate::css::model::ObjectRecord;
 use crate::failure::{Cause, Rejection, Stage};
 use crate::ids::{IdList, Ledger, Outcome};
-use crate::lake_report::{ObjectEvent, ObjectSink, Outcome as Line};
 use crate::metrics as m;
 use crate::run_id::RunId;
 use std::collections::BTreeMap;
