@@ -30,8 +30,6 @@ COMPOSE = HERE / "docker-compose.yml"
 DOCKERFILE = HERE / "Dockerfile"
 IGNORE = HERE / "Dockerfile.dockerignore"
 CLI_RS = ROOT / "src" / "cli.rs"
-# issue 7 (chart): shared env var names other parts of issue 7 add to src/cli.rs; accepted until
-# they are there.
 
 passed, failed = 0, []
 
@@ -179,7 +177,8 @@ def check_compose() -> None:
     check("compose: css-sync S3_BUCKET recordings", "recordings" in str(env.get("S3_BUCKET")))
     check("compose: css-sync has MinIO credentials",
           {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "CSS_CLIENT_ID", "CSS_CLIENT_SECRET"} <= set(env))
-    cli_env = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', CLI_RS.read_text())) if CLI_RS.exists() else set()
+    cli_files = [CLI_RS, *sorted((ROOT / "src" / "cli").glob("*.rs"))] if CLI_RS.exists() else []
+    cli_env = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', "\n".join(f.read_text() for f in cli_files)))
     if cli_env:
         unknown = sorted(k for k in env if not k.startswith("AWS_") and k not in cli_env)
         check("compose: css-sync env vars are css-sync's", not unknown, str(unknown))

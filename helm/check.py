@@ -69,16 +69,17 @@ BOUNDS_DEFAULTS = {
 
 # Environment variables the chart may set that are not css-sync flags.
 AWS_ENV = {"AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
-# issue 7 (chart): the shared env var names the other parts of issue 7 add to src/cli.rs. Until a
-# name is in cli.rs it is accepted here and listed in a note; once all are, this set is unused.
 SECRETISH = re.compile(r"SECRET|PASSWORD|TOKEN|ACCESS_KEY|PRIVATE", re.I)
 
 
 def cli_env_vars() -> set[str] | None:
-    """Every `env = "NAME"` in src/cli.rs: the CLI contract. None when absent or a stub."""
+    """Every `env = "NAME"` in src/cli.rs and its submodules (src/cli/*.rs): the CLI contract.
+    None when absent or a stub."""
     if not CLI_RS.exists():
         return None
-    names = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', CLI_RS.read_text()))
+    files = [CLI_RS, *sorted((CLI_RS.parent / CLI_RS.stem).glob("*.rs"))]
+    text = "\n".join(f.read_text() for f in files)
+    names = set(re.findall(r'env\s*=\s*"([A-Z0-9_]+)"', text))
     return names or None
 
 

@@ -5,22 +5,22 @@
 //! a zip leaves objects out (split, retry, give up) is decided by [`crate::decide`]; this
 //! module only runs what it hands out. Every object found ends exported, present or failed in
 //! the [`Tally`]. The records come from the catalog search, or with `--ids` from the id
-//! lookups ([`crate::lookup`]), through the same path from the S3 check on.
+//! lookups ([`crate::lookup`]), through the same path from the S3 check on: the catalog side
+//! is `pipeline/catalog.rs`, the delivery side (jobs, zips, uploads) `pipeline/deliver.rs`.
 
-use crate::batch::{self, Batcher, Work};
+use crate::batch::Work;
 use crate::config::Settings;
 use crate::css::model::ObjectRecord;
 use crate::css::{CssClient, CssError};
 use crate::export::Exporter;
-use crate::failure::{error_chain, Cause, Rejection, Stage};
+use crate::failure::error_chain;
 use crate::index::writer::IndexWriter;
 use crate::lake_report::writer::{grace_share, LakeReport};
 use crate::lookup::Feeds;
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
-use crate::s3::{Committed, Presence, S3Target};
-use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
+use crate::s3::{Committed, S3Target};
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,6 +28,8 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+#[path = "pipeline/catalog.rs"]
+mod catalog;
 #[path = "pipeline/deliver.rs"]
 mod deliver;
 
@@ -325,7 +327,7 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(),
     let run = &ctx.settings.run;
     let (tx, rx) = mpsc::channel::<Work>(run.jobs_per_region);
     let producer = async {
-        let listed = find_work(ctx.clone(), region.to_string(), source, tx).await;
+        let listed = catalog::find_work(ctx.clone(), region.to_string(), source, tx).await;
         ctx.tally.listing_done(region); // issue 7 (progress)
         listed
     };
@@ -344,117 +346,6 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(),
         .collect::<()>();
     let (found, ()) = tokio::join!(producer, consumer);
     found
-}
-
-/// Pages the catalog (or takes the looked-up records), settles objects already in S3, and
-/// sends the rest on as batches.
-async fn find_work(
-    ctx: Arc<Ctx>,
-    region: String,
-    source: Source,
-    tx: mpsc::Sender<Work>,
-) -> Result<(), CssError> {
-    let run = &ctx.settings.run;
-    let mut batcher = Batcher::new(batch::Limits {
-        max_objects: run.batch_max_objects,
-        max_bytes: run.batch_max_bytes,
-    });
-    let records: BoxStream<'static, Result<ObjectRecord, CssError>> = match source {
-        Source::Catalog => ctx.css.search(&region, run.filter.to_fiql()?).boxed(),
-        Source::Found(Some(rx)) => tokio_stream_from(rx).map(Ok).boxed(),
-        Source::Found(None) => futures::stream::empty().boxed(),
-    };
-    let mut needed = std::pin::pin!(records
-        .map_ok(|rec| {
-            let ctx = ctx.clone();
-            let region = region.clone();
-            async move { needs_export(&ctx, &region, rec).await }
-        })
-        .try_buffered(run.check_concurrency));
-    let mut found = 0u64;
-    // A catalog error ends the listing, never the objects already listed: the checks in
-    // flight still settle and every batch (the partial one too) is still sent on.
-    let mut failure = None;
-    while let Some(next) = needed.next().await {
-        let rec = match next {
-            Ok(rec) => rec,
-            Err(e) => {
-                warn!(region, found, error = %error_chain(&e), "catalog failed part-way; exporting what was listed");
-                failure.get_or_insert(e);
-                continue;
-            }
-        };
-        found += 1;
-        if let Some(rec) = rec {
-            for work in batcher.push(rec) {
-                if tx.send(work).await.is_err() {
-                    return failure.map_or(Ok(()), Err);
-                }
-            }
-        }
-    }
-    for work in batcher.finish() {
-        if tx.send(work).await.is_err() {
-            break;
-        }
-    }
-    match failure {
-        None => {
-            info!(region, objects = found, "catalog read");
-            Ok(())
-        }
-        Some(e) => Err(e),
-    }
-}
-
-/// Counts the record and settles it if nothing needs doing; `Some` if it must be exported.
-async fn needs_export(
-    ctx: &Ctx,
-    region: &str,
-    rec: ObjectRecord,
-) -> Result<Option<ObjectRecord>, CssError> {
-    if let Some(lake) = &ctx.lake {
-        lake.ready().await; // lines in memory stay bounded while S3 is slow
-    }
-    ctx.tally.found(region, &rec);
-    if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
-        let why = Rejection::new(Stage::Catalog, Cause::NotAvailable(state.to_string()));
-        ctx.tally.failed(region, &rec, &why, 0);
-        return Ok(None);
-    }
-    let key = match ctx.exporter.key(region, &rec) {
-        Ok(k) => k,
-        Err(rej) => {
-            ctx.tally.failed(region, &rec, &rej, 0);
-            return Ok(None);
-        }
-    };
-    // Present only when S3 proves it holds what css-sync committed (crate::s3::presence).
-    match ctx.exporter.s3.presence(&key, &rec).await {
-        Ok((Presence::Present, _)) => {
-            ctx.tally.present(region, &rec);
-            Ok(None)
-        }
-        Ok((Presence::RepairSidecar, Some(object))) => {
-            ctx.exporter.repair_sidecar(region, &rec, &object).await;
-            ctx.tally.present(region, &rec);
-            Ok(None)
-        }
-        Ok((Presence::NotOurs(why), _)) => {
-            metrics::counter!(crate::metrics::PRESENCE_REFUSED, "reason" => why).increment(1);
-            warn!(region, id = %rec.id, key, reason = why,
-                "object in S3 is not the one css-sync committed; exporting it again");
-            // With If-None-Match on, our write would be refused by the object it replaces.
-            ctx.exporter.s3.clear_for_rewrite(&key).await;
-            Ok(Some(rec))
-        }
-        Ok(_) => Ok(Some(rec)),
-        Err(e) => {
-            // Unknown state: export again rather than skip (an overwrite is harmless).
-            warn!(region, id = %rec.id, error = %error_chain(&e), "S3 check failed; exporting");
-            Ok(Some(rec))
-        }
-    }
 }
 
 fn tokio_stream_from<T: Send + 'static>(
