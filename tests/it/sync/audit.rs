@@ -67,7 +67,7 @@ async fn audit_finds_exactly_what_was_tampered_with() {
     let lake = read_back(&s3.client(), BUCKET).await;
     let objects: Vec<(&String, _)> = lake
         .iter()
-        .filter(|(k, _)| !k.ends_with(".metadata.json") && !k.starts_with("_index/"))
+        .filter(|(k, _)| !k.ends_with(".metadata.json") && !crate::sync::check::is_own_file(k))
         .collect();
     assert_eq!(objects.len() as u64, exported);
     let (gone, _) = objects[0];
