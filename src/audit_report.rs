@@ -232,17 +232,19 @@ impl AuditReport {
 
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "{:<10} {:<22} {:>8} {:>8} {:>8} {:>10} {:>10}",
-            "region", "type", "expected", "matched", "missing", "mismatched", "unverified"
-        );
+        let table = crate::report::table::Table {
+            columns: &[
+                ("expected", 8),
+                ("matched", 8),
+                ("missing", 8),
+                ("mismatched", 10),
+                ("unverified", 10),
+            ],
+        };
+        table.header(&mut s);
         let row = |s: &mut String, r: &str, t: &str, c: &AuditCounts| {
-            let _ = writeln!(
-                s,
-                "{:<10} {:<22} {:>8} {:>8} {:>8} {:>10} {:>10}",
-                r, t, c.expected, c.matched, c.missing, c.mismatched, c.unverified
-            );
+            let cells = [c.expected, c.matched, c.missing, c.mismatched, c.unverified];
+            table.row(s, r, t, &cells);
         };
         for g in &self.groups {
             row(&mut s, &g.region, &g.object_type, &g.counts);

@@ -51,6 +51,7 @@
 //! | [`run_id`] | the run id (`20261201T201500Z-1a2b3c4d`) in logs, report, index and webhook |
 //! | [`index`] | the lake's metadata index: JSON Lines rows per partition, bounded, written to S3 ([`index::writer`]) |
 //! | [`lake_report`] | the run report in the bucket: `_css-sync/reports/<run-id>.json` and one JSON line per object, streamed in bounded files ([`lake_report::writer`]) |
+//! | [`delivery`] | one HTTP request to an operator's endpoint (webhook, Pushgateway): bounded attempts, host-only logs |
 //! | [`webhook`] | POST of the run summary at the end of a run (bounded attempts and timeout) |
 //! | [`metrics`] | Prometheus metric names, HELP texts, in-flight and retention-risk gauges, the end-of-run file and Pushgateway push |
 //! | [`progress`] | live bars per region on a terminal, periodic `progress` events otherwise, read from the tally's snapshot |
@@ -70,6 +71,7 @@ pub mod config;
 pub mod css;
 pub mod decide;
 pub mod defaults;
+pub mod delivery;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod entry_names;

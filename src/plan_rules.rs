@@ -203,17 +203,25 @@ impl Plan {
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "plan (dry run: no bulk job started, nothing written)");
-        let _ = writeln!(
-            s,
-            "{:<10} {:<22} {:>7} {:>8} {:>9} {:>13} {:>9}",
-            "region", "type", "found", "present", "to export", "bytes", "not avail"
-        );
+        let table = crate::report::table::Table {
+            columns: &[
+                ("found", 7),
+                ("present", 8),
+                ("to export", 9),
+                ("bytes", 13),
+                ("not avail", 9),
+            ],
+        };
+        table.header(&mut s);
         let row = |s: &mut String, r: &str, t: &str, c: &PlanCounts| {
-            let _ = writeln!(
-                s,
-                "{:<10} {:<22} {:>7} {:>8} {:>9} {:>13} {:>9}",
-                r, t, c.found, c.present, c.to_export, c.to_export_bytes, c.not_available
-            );
+            let cells = [
+                c.found,
+                c.present,
+                c.to_export,
+                c.to_export_bytes,
+                c.not_available,
+            ];
+            table.row(s, r, t, &cells);
         };
         for g in &self.groups {
             row(&mut s, &g.region, &g.object_type, &g.counts);

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 
 #[path = "report/objects.rs"]
 pub mod objects;
+#[path = "report/table.rs"]
+pub mod table;
 mod tally;
 pub use tally::Tally;
 // issue 7 (progress)
@@ -171,17 +173,25 @@ impl Report {
     /// The human summary: a table per region and type, then failures.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "{:<10} {:<22} {:>8} {:>8} {:>9} {:>7} {:>12}",
-            "region", "type", "found", "present", "exported", "failed", "bytes"
-        );
+        let table = table::Table {
+            columns: &[
+                ("found", 8),
+                ("present", 8),
+                ("exported", 9),
+                ("failed", 7),
+                ("bytes", 12),
+            ],
+        };
+        table.header(&mut s);
         let row = |s: &mut String, r: &str, t: &str, c: &Counts| {
-            let _ = writeln!(
-                s,
-                "{:<10} {:<22} {:>8} {:>8} {:>9} {:>7} {:>12}",
-                r, t, c.found, c.already_present, c.exported, c.failed, c.bytes_exported
-            );
+            let cells = [
+                c.found,
+                c.already_present,
+                c.exported,
+                c.failed,
+                c.bytes_exported,
+            ];
+            table.row(s, r, t, &cells);
         };
         for g in &self.groups {
             row(&mut s, &g.region, &g.object_type, &g.counts);

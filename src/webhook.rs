@@ -2,25 +2,15 @@
 //! report — success, failed objects, a fatal report (exit 3 with a report), an interrupt — one
 //! `POST` of the run [`Summary`] as `application/json`: run id, start, duration, exit code,
 //! regions, totals, per-group counts, error and failure counts, the index summary; never the
-//! per-object list. Each attempt has a [`TIMEOUT`]; at most [`ATTEMPTS`] attempts with a
-//! doubling [`BACKOFF`], retrying network errors, 408, 429 and 5xx. The URL may carry a
-//! token (path, query or userinfo), so only its host is ever logged and errors are stripped
-//! of it. A webhook failure is logged as an error and returned; it never changes the exit
+//! per-object list, sent by [`crate::delivery`] (a timeout per attempt, bounded attempts, only
+//! the host ever logged). A webhook failure is logged as an error and returned; it never changes the exit
 //! code. This module only sends; it never reads the report file or decides the exit code.
 
 use crate::index::IndexSummary;
 use crate::report::{Counts, GroupReport, Report};
 use crate::secret::Secret;
 use serde::Serialize;
-use std::time::Duration;
-use tracing::{error, info, warn};
-
-/// Timeout of one attempt (connect, send, answer).
-pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts in all, the first included.
-pub const ATTEMPTS: u32 = 3;
-/// Wait before the second attempt; doubled before each further one.
-pub const BACKOFF: Duration = Duration::from_secs(1);
+use tracing::{error, info};
 
 /// The JSON body: the report without the per-object failure list.
 #[derive(Debug, Serialize)]
@@ -73,24 +63,12 @@ impl<'a> Summary<'a> {
     }
 }
 
-/// Why the webhook was not delivered (the URL is never part of it).
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookError {
-    #[error("webhook client")]
-    Client(#[source] reqwest::Error),
-    #[error("webhook host {host} answered {status}")]
-    Status { host: String, status: u16 },
-    #[error("webhook host {host} unreachable")]
-    Send {
-        host: String,
-        #[source]
-        source: reqwest::Error,
-    },
-}
+/// Why the webhook was not delivered.
+pub type WebhookError = crate::delivery::DeliveryError;
 
 /// Posts `summary` to `url`; logs the outcome (host only). See the module docs.
 pub async fn notify(url: &Secret, summary: &Summary<'_>) -> Result<(), WebhookError> {
-    let host = host_of(url);
+    let host = crate::delivery::host_of(url);
     let res = post(url.expose(), &host, summary).await;
     match &res {
         Ok(()) => info!(host, "completion webhook delivered"),
@@ -102,50 +80,7 @@ pub async fn notify(url: &Secret, summary: &Summary<'_>) -> Result<(), WebhookEr
 }
 
 async fn post(url: &str, host: &str, summary: &Summary<'_>) -> Result<(), WebhookError> {
-    let client = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| WebhookError::Client(e.without_url()))?;
-    let mut wait = BACKOFF;
-    let mut attempt = 1;
-    loop {
-        let err = match client.post(url).json(summary).send().await {
-            Ok(r) if r.status().is_success() => return Ok(()),
-            Ok(r) => WebhookError::Status {
-                host: host.to_string(),
-                status: r.status().as_u16(),
-            },
-            Err(e) => WebhookError::Send {
-                host: host.to_string(),
-                source: e.without_url(),
-            },
-        };
-        let retryable = match &err {
-            WebhookError::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
-            _ => true,
-        };
-        if !retryable || attempt >= ATTEMPTS {
-            return Err(err);
-        }
-        warn!(host, attempt, error = %crate::failure::error_chain(&err), "completion webhook attempt failed; retrying");
-        tokio::time::sleep(wait).await;
-        wait *= 2;
-        attempt += 1;
-    }
-}
-
-/// The URL's host (and port), the only part that may be logged.
-pub(crate) fn host_of(url: &Secret) -> String {
-    url::Url::parse(url.expose())
-        .ok()
-        .and_then(|u| {
-            let host = u.host_str()?.to_string();
-            Some(match u.port() {
-                Some(p) => format!("{host}:{p}"),
-                None => host,
-            })
-        })
-        .unwrap_or_else(|| "the webhook host".to_string())
+    crate::delivery::send("completion webhook", host, |c| c.post(url).json(summary)).await
 }
 
 #[cfg(test)]
@@ -155,7 +90,7 @@ mod tests {
     #[test]
     fn only_the_host_is_shown() {
         let url = Secret::new("https://user:pw@hooks.example.com:8443/t/SECRET?token=abc");
-        assert_eq!(host_of(&url), "hooks.example.com:8443");
+        assert_eq!(crate::delivery::host_of(&url), "hooks.example.com:8443");
         assert_eq!(format!("{url:?}"), "[redacted]");
     }
 

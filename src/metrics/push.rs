@@ -4,22 +4,13 @@
 //! group. Two groups: the run's (every metric but the last-success time, replaced by `PUT` on
 //! every end, so a run's values never mix with the previous run's) and `kind="last_success"`
 //! (only `css_sync_last_success_timestamp_seconds`, `PUT` on success only, so a failed run
-//! never erases it). Each attempt has a [`TIMEOUT`]; at most [`ATTEMPTS`] with a doubling
-//! [`BACKOFF`]. The URL may carry basic-auth credentials, so only its host is logged and
-//! errors are stripped of it. A failed push is logged and returned; it never changes the
+//! never erases it). Sent by [`crate::delivery`]: a timeout per attempt, bounded attempts; the
+//! URL may carry basic-auth credentials, so only its host is ever logged. A failed push is logged and returned; it never changes the
 //! exit code. This module only sends; [`super::end`] decides what is pushed.
 
 use crate::secret::Secret;
 use base64::Engine as _;
-use std::time::Duration;
-use tracing::{error, info, warn};
-
-/// Timeout of one attempt (connect, send, answer).
-pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts in all, the first included.
-pub const ATTEMPTS: u32 = 3;
-/// Wait before the second attempt; doubled before each further one.
-pub const BACKOFF: Duration = Duration::from_secs(1);
+use tracing::{error, info};
 
 /// Where and under which grouping key to push.
 #[derive(Debug, Clone)]
@@ -80,34 +71,11 @@ pub fn group_path(settings: &PushSettings, group: Group) -> String {
 }
 
 /// Why a push failed (the URL is never part of it).
-#[derive(Debug, thiserror::Error)]
-pub enum PushError {
-    #[error("pushgateway client")]
-    Client(#[source] reqwest::Error),
-    #[error("pushgateway {host} answered {status}")]
-    Status { host: String, status: u16 },
-    #[error("pushgateway {host} unreachable")]
-    Send {
-        host: String,
-        #[source]
-        source: reqwest::Error,
-    },
-}
-
-impl PushError {
-    /// A bounded label for logs.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PushError::Client(_) => "client",
-            PushError::Status { .. } => "status",
-            PushError::Send { .. } => "send",
-        }
-    }
-}
+pub type PushError = crate::delivery::DeliveryError;
 
 /// `PUT`s `body` (text format) as `group`; logs the outcome (host only).
 pub async fn push(settings: &PushSettings, group: Group, body: String) -> Result<(), PushError> {
-    let host = crate::webhook::host_of(&settings.url);
+    let host = crate::delivery::host_of(&settings.url);
     let url = format!("{}{}", settings.url.expose(), group_path(settings, group));
     let res = put(&url, &host, body).await;
     match &res {
@@ -119,42 +87,12 @@ pub async fn push(settings: &PushSettings, group: Group, body: String) -> Result
 }
 
 async fn put(url: &str, host: &str, body: String) -> Result<(), PushError> {
-    let client = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| PushError::Client(e.without_url()))?;
-    let mut wait = BACKOFF;
-    let mut attempt = 1;
-    loop {
-        let sent = client
-            .put(url)
+    crate::delivery::send("metrics push", host, |c| {
+        c.put(url)
             .header("content-type", "text/plain; version=0.0.4")
             .body(body.clone())
-            .send()
-            .await;
-        let err = match sent {
-            Ok(r) if r.status().is_success() => return Ok(()),
-            Ok(r) => PushError::Status {
-                host: host.to_string(),
-                status: r.status().as_u16(),
-            },
-            Err(e) => PushError::Send {
-                host: host.to_string(),
-                source: e.without_url(),
-            },
-        };
-        let retryable = match &err {
-            PushError::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
-            _ => true,
-        };
-        if !retryable || attempt >= ATTEMPTS {
-            return Err(err);
-        }
-        warn!(host, attempt, error = %crate::failure::error_chain(&err), "metrics push failed; retrying");
-        tokio::time::sleep(wait).await;
-        wait *= 2;
-        attempt += 1;
-    }
+    })
+    .await
 }
 
 #[cfg(test)]
