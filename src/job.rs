@@ -1,6 +1,9 @@
-//! One bulk download job's life on the server: start it, poll the status of every zip the
-//! start answered at the configured interval (jittered, so many workers do not poll in
-//! lockstep) until each is terminal or the deadline passes, and cancel those we give up on. What happens to the zip afterwards — and what
+//! One bulk download job's life on the server: start it, check the status of every zip the
+//! start answered — first after an estimate of its preparation sized by the job's stored bytes,
+//! then at the configured interval (jittered, so many workers do not poll in lockstep), each
+//! status coming from the region's all-jobs [`Poller`] round or, when that does not list the
+//! zip, from the zip's own status request — until each is terminal or the deadline passes, and
+//! cancel those we give up on. What happens to the zip afterwards — and what
 //! FAILED or PARTIAL_DONE mean for the objects — is the pipeline's business, not this
 //! module's.
 
@@ -8,8 +11,10 @@ use crate::css::model::{JobState, JobStatus};
 use crate::css::CssClient;
 use crate::css::CssError;
 use crate::metrics as m;
+use crate::poller::{rules, Answer, Poller};
 use rand::Rng;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 /// How polling is paced.
@@ -31,15 +36,17 @@ pub enum JobEnd {
     TimedOut { zip_name: String },
 }
 
-/// Starts a job for `ids` and waits for every zip of the answer to end: one [`JobEnd`] per
-/// zip, in the order the start answered them (a start may split the ids over several zips;
-/// each is polled at the same paced interval, one status request after another, so a job
-/// still occupies one of the region's job slots however many zips it has).
+/// Starts a job for `ids` (holding `stored_bytes`) and waits for every zip of the answer to
+/// end: one [`JobEnd`] per zip, in the order the start answered them (a start may split the
+/// ids over several zips; each is checked on the job's schedule, so a job still occupies one
+/// of the region's job slots however many zips it has).
 pub async fn run(
     css: &CssClient,
     region: &str,
     ids: &[String],
+    stored_bytes: u64,
     poll: PollPolicy,
+    poller: &Poller,
 ) -> Result<Vec<JobEnd>, CssError> {
     let started = Instant::now();
     let statuses = css.start_bulk(region, ids).await?;
@@ -54,6 +61,10 @@ pub async fn run(
     info!(region, zips = ?zips, objects = ids.len(), "bulk job started");
     let mut ends: Vec<Option<JobEnd>> = vec![None; statuses.len()];
     let mut statuses: Vec<Option<JobStatus>> = statuses.into_iter().map(Some).collect();
+    // issue 8 (polling): the first check sized by the job's bytes, then the interval.
+    let deadline_at = started + poll.deadline;
+    let mut due = started + rules::first_check_after(stored_bytes, poll.interval);
+    let mut checked = false;
     loop {
         for (end, status) in ends.iter_mut().zip(statuses.iter_mut()) {
             if let Some(settled) = status.take().as_ref().and_then(settle) {
@@ -82,16 +93,27 @@ pub async fn run(
             }
             return Ok(ends.into_iter().flatten().collect());
         }
-        let left = poll.deadline.saturating_sub(started.elapsed());
-        tokio::time::sleep(jittered(poll.interval).min(left)).await;
-        for ((end, status), zip_name) in ends.iter().zip(statuses.iter_mut()).zip(&zips) {
-            if end.is_none() {
+        let wait_until = due.min(deadline_at);
+        // Every zip still running waits for the poller (served by a round, or told to ask).
+        let waiting = ends
+            .iter()
+            .zip(&zips)
+            .filter(|(end, _)| end.is_none())
+            .map(|(_, zip)| async move { (zip, poller.status(zip, wait_until).await) });
+        let answers = futures::future::join_all(waiting).await;
+        for (zip_name, answer) in answers {
+            let polled = match answer {
+                Answer::Status(s) => s,
                 // The client refuses a status answered for another zip.
-                let polled = css.bulk_status(region, zip_name).await?;
-                debug!(region, zip = %zip_name, state = ?polled.status, "bulk job polled");
-                *status = Some(polled);
+                Answer::AskYourself => css.bulk_status(region, zip_name).await?,
+            };
+            debug!(region, zip = %zip_name, state = ?polled.status, "bulk job polled");
+            if let Some(i) = zips.iter().position(|z| z == zip_name) {
+                statuses[i] = Some(polled);
             }
         }
+        (due, checked) =
+            rules::next_due(wait_until, Instant::now(), checked, jittered(poll.interval));
     }
 }
 

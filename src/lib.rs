@@ -85,6 +85,7 @@ pub mod logging;
 pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
+pub mod poller; // issue 8 (polling)
 pub mod progress;
 // issue 7 (commands)
 pub mod audit;

@@ -17,6 +17,7 @@ use crate::failure::error_chain;
 use crate::index::writer::IndexWriter;
 use crate::lake_report::writer::{grace_share, LakeReport};
 use crate::lookup::Feeds;
+use crate::poller::Poller; // issue 8 (polling)
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
 use crate::s3::{Committed, S3Target};
@@ -332,19 +333,31 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(),
         listed
     };
     let downloads = Arc::new(Semaphore::new(run.downloads_per_region));
-    let consumer = tokio_stream_from(rx)
-        .map(|work| {
+    // issue 8 (polling): one all-jobs status round per interval serves every job in flight.
+    let gap = crate::poller::rules::FIRST_CHECK_MIN.min(run.poll_interval);
+    let (poller, polling) = Poller::new(
+        ctx.css.clone(),
+        region.to_string(),
+        gap,
+        run.jobs_per_region,
+    );
+    let jobs = tokio_stream_from(rx)
+        .map(move |work| {
             let (ctx, downloads, region) = (ctx.clone(), downloads.clone(), region.to_string());
+            let poller = poller.clone();
             async move {
                 match work {
-                    Work::Bulk(records) => deliver::bulk(&ctx, &region, records, &downloads).await,
+                    Work::Bulk(records) => {
+                        deliver::bulk(&ctx, &region, records, &downloads, &poller).await
+                    }
                     Work::Single(rec) => deliver::single(&ctx, &region, *rec, &downloads).await,
                 }
             }
         })
-        .buffer_unordered(run.jobs_per_region)
-        .collect::<()>();
-    let (found, ()) = tokio::join!(producer, consumer);
+        .buffer_unordered(run.jobs_per_region);
+    // The stream (and every poller handle in it) is dropped when it ends, which ends `polling`.
+    let consumer = async move { jobs.collect::<()>().await };
+    let (found, (), ()) = tokio::join!(producer, consumer, polling);
     found
 }
 

@@ -11,6 +11,7 @@ use crate::css::model::ObjectRecord;
 use crate::decide::{self, BatchPlan, Failure, Pending, Settled};
 use crate::failure::{error_chain, Cause, Rejection, Stage};
 use crate::job::{self, JobEnd, PollPolicy};
+use crate::poller::Poller; // issue 8 (polling)
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -23,6 +24,7 @@ pub(super) async fn bulk(
     region: &str,
     records: Vec<ObjectRecord>,
     downloads: &Semaphore,
+    poller: &Poller, // issue 8 (polling)
 ) {
     let run = &ctx.settings.run;
     let poll = PollPolicy {
@@ -32,7 +34,8 @@ pub(super) async fn bulk(
     let mut plan = BatchPlan::new(records, run.object_attempts);
     while let Some(piece) = plan.next_piece() {
         let ids: Vec<String> = piece.iter().map(|p| p.rec.id.clone()).collect();
-        let (failure, why) = match job::run(&ctx.css, region, &ids, poll).await {
+        let bytes = piece.iter().map(|p| p.rec.stored_bytes).sum(); // issue 8 (polling)
+        let (failure, why) = match job::run(&ctx.css, region, &ids, bytes, poll, poller).await {
             Ok(ends) => {
                 let (ready, not_ready) = split_ends(ends, poll.deadline);
                 match (ready.is_empty(), not_ready) {

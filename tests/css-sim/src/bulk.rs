@@ -1,12 +1,13 @@
 //! Bulk download handlers: start (validating ids, region, batch size and the 2 GB limit),
-//! status of one or all jobs, cancel, and the zip download (streamed through
+//! status of one or all jobs (the all-jobs one always the spec's array, or refused / empty
+//! with `--status-all off|empty`), cancel, and the zip download (streamed through
 //! [`super::zip::zip_stream`], never assembled, with Range support). Start, single status and
 //! cancel answer in the configured shape (guide object or spec array); a start split over
 //! several zips (`--zips-per-job`) always answers the array of their statuses. The job life cycle
 //! itself lives in [`super::jobs`].
 
 use super::body::{self, RangeSpec, CHUNK};
-use super::config::ResponseShape;
+use super::config::{ResponseShape, StatusAll};
 use super::jobs::{Job, JobState, StatusJson};
 use super::state::{error, AppState, St};
 use super::zip::zip_stream;
@@ -159,6 +160,17 @@ pub async fn status_one(
 }
 
 pub async fn status_all(State(st): St, Path((region, _v)): Path<(String, String)>) -> Response {
+    // issue 8 (polling): `--status-all off|empty`.
+    match st.cfg.status_all {
+        StatusAll::Off => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "the all-jobs status is not offered (--status-all off)".to_string(),
+            )
+        }
+        StatusAll::Empty => return Json(Vec::<StatusJson>::new()).into_response(),
+        StatusAll::On => {}
+    }
     let all: Vec<StatusJson> = st
         .jobs
         .all()

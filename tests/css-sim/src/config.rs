@@ -28,6 +28,15 @@ pub enum ResponseShape {
     Array,
 }
 
+// issue 8 (polling)
+/// What `GET …/bulk/download/status` (all jobs) answers (`--status-all`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StatusAll {
+    On,
+    Off,
+    Empty,
+}
+
 /// Names of the entries in a bulk download zip (`--entry-names`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum EntryNames {
@@ -156,6 +165,13 @@ pub struct SimConfig {
     /// zip's last object (a producer repeating an entry across the zips of one start).
     #[arg(long, env = "CSS_SIM_ZIPS_OVERLAP")]
     pub zips_overlap: bool,
+    // issue 8 (polling)
+    /// The all-jobs status `GET …/bulk/download/status`: `on` (the spec's array of every job of
+    /// the region), `off` (answered 404, as a server that does not offer it) or `empty`
+    /// (always `[]`: every job is missing from it).
+    #[arg(long, env = "CSS_SIM_STATUS_ALL", value_enum, default_value = "on")]
+    pub status_all: StatusAll,
+    // end issue 8 (polling)
     /// Zip entry names: `exact` (the objectName) or `suffix` (the part after its last `/` or
     /// `:`).
     #[arg(long, env = "CSS_SIM_ENTRY_NAMES", value_enum, default_value = "exact")]

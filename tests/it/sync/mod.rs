@@ -27,6 +27,8 @@ mod metrics_push;
 mod metrics_scrape;
 mod object_lock;
 mod plan;
+// issue 8 (polling): the all-jobs status round and its fallbacks.
+mod polling;
 mod preflight;
 mod progress;
 mod proof;

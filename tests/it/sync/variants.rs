@@ -30,7 +30,8 @@ async fn downloads(sim: &Proc) -> BTreeMap<String, usize> {
     for r in sim_requests(sim).await {
         let p = r["path"].as_str().unwrap_or("").to_string();
         if let Some((_, zip)) = p.split_once("/bulk/download/") {
-            if !zip.contains('/') && zip != "start" {
+            // issue 8 (polling): `…/bulk/download/status` is the all-jobs status, not a zip.
+            if !zip.contains('/') && zip != "start" && zip != "status" {
                 *out.entry(zip.to_string()).or_insert(0) += 1;
             }
         }
