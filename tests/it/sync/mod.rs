@@ -26,6 +26,7 @@ mod logs;
 mod metrics_push;
 mod metrics_scrape;
 mod object_lock;
+mod overlap; // issue 8 (overlap)
 mod plan;
 mod preflight;
 mod progress;
