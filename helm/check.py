@@ -56,6 +56,7 @@ BINARY_DEFAULTS = {
     "CSS_DOWNLOADS_PER_REGION": "2",
     "S3_PART_SIZE": "16MiB",
     "S3_PART_CONCURRENCY": "4",
+    "S3_ZIP_BYTES_IN_FLIGHT": "96MiB",  # issue 8 (overlap)
 }
 # Issue 11 (bounds): binary defaults of the time limits (src/defaults.rs).
 BOUNDS_DEFAULTS = {
@@ -325,7 +326,10 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
     # 11. Memory limit covers: downloads x part size x (part concurrency + 1) + overhead.
     cfg = {**BINARY_DEFAULTS, **data}
     downloads = int(cfg["CSS_REGION_CONCURRENCY"]) * int(cfg["CSS_DOWNLOADS_PER_REGION"])
-    need = downloads * parse_bytes(cfg["S3_PART_SIZE"]) * (int(cfg["S3_PART_CONCURRENCY"]) + 1) + OVERHEAD_BYTES
+    per_upload = parse_bytes(cfg["S3_PART_SIZE"]) * (int(cfg["S3_PART_CONCURRENCY"]) + 1)
+    # issue 8 (overlap): a zip stream holds up to its byte budget across overlapping uploads.
+    per_stream = max(per_upload, parse_bytes(cfg["S3_ZIP_BYTES_IN_FLIGHT"]))
+    need = downloads * per_stream + OVERHEAD_BYTES
     limit = dig(ctr, "resources", "limits", "memory")
     request = dig(ctr, "resources", "requests", "memory")
     c("memory limit covers the upload buffers", limit is not None and parse_bytes(limit) >= need,

@@ -316,6 +316,13 @@ pub struct TuningArgs {
     /// Parts uploading at once per object: memory per upload ≤ part size × (this + 1).
     #[arg(long, env = "S3_PART_CONCURRENCY", default_value_t = defaults::PART_CONCURRENCY)]
     pub part_concurrency: usize,
+    // issue 8 (overlap)
+    /// Bytes the overlapping uploads of one zip stream may hold at once (entry bodies and
+    /// part buffers): the next entries stream while earlier ones' PUTs and sidecars complete,
+    /// within this. At least 2 × S3_PART_SIZE (one part buffering, one on the wire).
+    #[arg(long, env = "S3_ZIP_BYTES_IN_FLIGHT", default_value = defaults::ZIP_BYTES_IN_FLIGHT)]
+    pub zip_bytes_in_flight: String,
+    // end issue 8 (overlap)
     /// CSS HTTP connect/response-header timeout, and the idle timeout on download bodies.
     #[arg(long, env = "CSS_HTTP_TIMEOUT", default_value_t = default_duration(defaults::HTTP_TIMEOUT))]
     pub http_timeout: String,

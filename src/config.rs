@@ -30,6 +30,8 @@ pub const MAX_JOB_DEADLINE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Largest `CSS_IDS_FILE` read (far above [`crate::ids::MAX_IDS`] ids with comments): a
 /// bigger file is refused rather than read into memory.
 pub const MAX_IDS_FILE_BYTES: u64 = 512 << 20;
+/// issue 8 (overlap): the largest `S3_ZIP_BYTES_IN_FLIGHT`, far above any sane memory limit.
+pub const MAX_ZIP_BYTES_IN_FLIGHT: u64 = 64 << 30;
 
 /// A bad flag or environment variable; the message names it.
 #[derive(Debug, thiserror::Error)]
@@ -177,7 +179,18 @@ impl Settings {
                 "must be between 5MiB and 5GiB (S3's part size limits)",
             ));
         }
+        // issue 8 (overlap)
+        let zip_bytes_in_flight = parse_bytes(&t.zip_bytes_in_flight)
+            .map_err(|r| invalid("S3_ZIP_BYTES_IN_FLIGHT", r))?;
+        if !(2 * part_size..=MAX_ZIP_BYTES_IN_FLIGHT).contains(&zip_bytes_in_flight) {
+            return Err(invalid(
+                "S3_ZIP_BYTES_IN_FLIGHT",
+                "must be between 2 × S3_PART_SIZE (one part buffering, one on the wire) and 64GiB",
+            ));
+        }
+        // end issue 8 (overlap)
         let s3 = S3Settings {
+            zip_bytes_in_flight, // issue 8 (overlap)
             bucket,
             force_path_style: a.s3.force_path_style,
             keys,

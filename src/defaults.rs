@@ -46,6 +46,10 @@ pub const KEY_TEMPLATE: &str = s3::DEFAULT_KEY_TEMPLATE;
 /// [`s3::DEFAULT_PART_SIZE`] as text.
 pub const PART_SIZE: &str = "16MiB";
 pub const PART_CONCURRENCY: usize = s3::DEFAULT_PART_CONCURRENCY;
+// issue 8 (overlap)
+/// `S3_ZIP_BYTES_IN_FLIGHT`: [`s3::DEFAULT_ZIP_BYTES_IN_FLIGHT`] as text.
+pub const ZIP_BYTES_IN_FLIGHT: &str = "96MiB";
+// end issue 8 (overlap)
 pub const CHECKSUM: &str = "when-required";
 // issue 11 (proof)
 /// `S3_VERIFY`: ETag proof, read-back where ETags cannot be MD5s.
@@ -111,6 +115,11 @@ mod tests {
     #[test]
     fn texts_parse_to_the_library_values() {
         assert_eq!(parse_bytes(PART_SIZE).unwrap(), s3::DEFAULT_PART_SIZE);
+        // issue 8 (overlap)
+        assert_eq!(
+            parse_bytes(ZIP_BYTES_IN_FLIGHT).unwrap(),
+            s3::DEFAULT_ZIP_BYTES_IN_FLIGHT
+        );
         assert!(parse_bytes(BATCH_MAX_BYTES).unwrap() < MAX_ZIP_BYTES);
         assert_eq!(
             crate::config::parse_duration(ABORT_UPLOADS_OLDER_THAN).unwrap(),

@@ -6,17 +6,19 @@
 //! happened to each object and whether the zip stream can go on.
 
 use crate::css::model::ObjectRecord;
-use crate::entry_names::{EntryNames, Resolved};
 use crate::failure::{Cause, Rejection, Stage};
 use crate::metrics as m;
 use crate::s3::{Committed, ExistingObject, ObjectMeta, S3Error, S3Target, Upload};
-use crate::unzip::{EntryDigest, UnzipError, ZipEntries};
+use crate::unzip::UnzipError;
 use crate::verify;
 use md5::{Digest as _, Md5};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tracing::{debug, info, warn};
+
+pub mod budget; // issue 8 (overlap)
+mod zip; // issue 8 (overlap)
 
 /// Read buffer for moving bytes from a zip entry or download into an upload.
 const CHUNK: usize = 256 * 1024;
@@ -28,6 +30,9 @@ pub struct Exporter {
     pub sidecar: bool,
     /// Every commit is recorded here the moment S3 confirms it (an interrupt counts them).
     pub commits: crate::commits::CommitLog,
+    /// issue 8 (overlap): `S3_ZIP_BYTES_IN_FLIGHT`, the byte budget of one zip stream's
+    /// overlapping uploads ([`budget`]).
+    pub zip_bytes_in_flight: u64,
 }
 
 /// The result of streaming one zip.
@@ -47,131 +52,6 @@ impl Exporter {
         self.s3
             .key_for(rec, region)
             .map_err(|e| Rejection::new(Stage::Key, e))
-    }
-
-    /// Streams every entry of a zip body into S3, matching entries to `records` by name
-    /// ([`crate::entry_names`]); ids in `done` (exported from another zip of the same job)
-    /// are skipped as duplicates. `on_exported` is awaited for each object the moment its
-    /// upload is proven, before the next entry is read, so it counts while the zip still
-    /// streams (the object is in [`ZipOutcome::exported`] too).
-    pub async fn export_zip<R, F, Fut>(
-        &self,
-        region: &str,
-        records: &[ObjectRecord],
-        done: &HashSet<String>,
-        body: R,
-        limits: crate::unzip::Limits,
-        mut on_exported: F,
-    ) -> ZipOutcome
-    where
-        R: AsyncRead + Send + Unpin + 'static,
-        F: FnMut(ObjectRecord, Committed) -> Fut,
-        Fut: std::future::Future<Output = ()>,
-    {
-        let names = EntryNames::new(records);
-        let mut out = ZipOutcome::default();
-        let mut zip = ZipEntries::new(body, limits);
-        // One read buffer for the whole zip: entries are streamed one after another.
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let next = zip
-                .next_entry(|name| names.resolve(name).record().map(|r| r.stored_bytes))
-                .await;
-            let mut entry = match next {
-                Ok(Some(e)) => e,
-                Ok(None) => break,
-                Err(e) => {
-                    reject_metric(e.kind());
-                    out.broken = Some(Arc::new(e));
-                    return out;
-                }
-            };
-            let name = entry.raw_name().to_vec();
-            let resolved = names.resolve(&name);
-            let rec = match resolved.record() {
-                Some(r) if !out.exported.contains_key(&r.id) && !done.contains(&r.id) => r,
-                found => {
-                    let kind = match (found, resolved) {
-                        (Some(_), _) => "duplicate",
-                        (None, Resolved::Ambiguous(_)) => "ambiguous_name",
-                        (None, _) => "unexpected_name",
-                    };
-                    warn!(region, entry = %String::from_utf8_lossy(&name).escape_debug(), kind, "skipping zip entry");
-                    reject_metric(kind);
-                    if let Err(e) = entry.skip().await {
-                        out.broken = Some(Arc::new(e));
-                        return out;
-                    }
-                    continue;
-                }
-            };
-            let key = match self.key(region, rec) {
-                Ok(k) => k,
-                Err(rej) => {
-                    out.rejected.insert(rec.id.clone(), rej);
-                    if let Err(e) = entry.skip().await {
-                        out.broken = Some(Arc::new(e));
-                        return out;
-                    }
-                    continue;
-                }
-            };
-            let mut upload = self
-                .s3
-                .begin(key.clone(), meta(region, rec), rec.stored_bytes);
-            let copied: Result<(), Step> = async {
-                loop {
-                    let n = entry.read(&mut buf).await.map_err(Step::Zip)?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    upload.write(&buf[..n]).await.map_err(Step::S3)?;
-                }
-            }
-            .await;
-            // Only `finish` confirms the entry's own size and CRC-32 (and yields the MD5).
-            let streamed: Result<EntryDigest, Step> = match copied {
-                Ok(()) => entry.finish().await.map_err(Step::Zip),
-                Err(Step::S3(reason)) => match entry.skip().await {
-                    Ok(_) => Err(Step::S3(reason)),
-                    Err(e) => Err(Step::Zip(e)),
-                },
-                Err(zip) => Err(zip),
-            };
-            match streamed {
-                Ok(d) => match self.settle(region, rec, &key, upload, d.size, d.md5).await {
-                    Ok(committed) => {
-                        on_exported(rec.clone(), committed.clone()).await;
-                        out.exported.insert(rec.id.clone(), committed);
-                    }
-                    Err(rej) => {
-                        out.rejected.insert(rec.id.clone(), rej);
-                    }
-                },
-                Err(Step::Zip(e)) => {
-                    upload.abort().await;
-                    reject_metric(e.kind());
-                    let e = Arc::new(e);
-                    out.rejected.insert(
-                        rec.id.clone(),
-                        Rejection::new(Stage::Zip, Cause::Entry(e.clone())),
-                    );
-                    out.broken = Some(e);
-                    return out;
-                }
-                Err(Step::S3(e)) => {
-                    // The entry was drained (and checked) above, so the zip goes on.
-                    upload.abort().await;
-                    out.rejected
-                        .insert(rec.id.clone(), Rejection::new(Stage::S3, e));
-                }
-            }
-        }
-        if let Err(e) = zip.finish().await {
-            reject_metric(e.kind());
-            out.broken = Some(Arc::new(e));
-        }
-        out
     }
 
     /// Streams one object's bytes (a single-object download) into S3 and verifies them.

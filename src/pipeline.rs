@@ -174,6 +174,7 @@ async fn run_as(
             s3: s3.clone(),
             sidecar: settings.s3.sidecar,
             commits: Default::default(),
+            zip_bytes_in_flight: settings.s3.zip_bytes_in_flight, // issue 8 (overlap)
         },
         tally: Arc::new(with_lake(
             match &settings.run.ids {

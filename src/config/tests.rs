@@ -79,6 +79,7 @@ fn defaults_validate() {
     let s = settings(&[]).unwrap();
     assert_eq!(s.run.poll_interval, Duration::from_secs(15));
     assert_eq!(s.s3.part_size, 16 << 20);
+    assert_eq!(s.s3.zip_bytes_in_flight, 96 << 20); // issue 8 (overlap)
     assert!(s.run.batch_max_bytes < MAX_ZIP_BYTES);
     assert!(s.s3.sidecar);
     assert_eq!(s.css.client_secret.expose(), "s3cr3t");
@@ -93,6 +94,16 @@ fn bad_values_name_their_variable() {
     let cases: &[(&[&str], &str)] = &[
         (&["--poll-interval", "never"], "CSS_POLL_INTERVAL"),
         (&["--part-size", "1MiB"], "S3_PART_SIZE"),
+        // issue 8 (overlap): below two parts, unparsable, absurd
+        (
+            &["--zip-bytes-in-flight", "31MiB"],
+            "S3_ZIP_BYTES_IN_FLIGHT",
+        ),
+        (&["--zip-bytes-in-flight", "lots"], "S3_ZIP_BYTES_IN_FLIGHT"),
+        (
+            &["--zip-bytes-in-flight", "65GiB"],
+            "S3_ZIP_BYTES_IN_FLIGHT",
+        ),
         (&["--batch-max-bytes", "3GiB"], "CSS_BATCH_MAX_BYTES"),
         (&["--since", "1h", "--until", "2h"], "CSS_UNTIL"),
         (&["--sse", "rot13"], "S3_SSE"),

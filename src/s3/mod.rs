@@ -57,6 +57,9 @@ pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 pub const DEFAULT_PART_SIZE: u64 = 16 * 1024 * 1024;
 /// Default number of parts in flight per upload.
 pub const DEFAULT_PART_CONCURRENCY: usize = 4;
+/// issue 8 (overlap): the byte budget of one zip stream: one upload at the default part size
+/// keeps its 4 parts in flight beside the buffering one (80 MiB) with room for small entries.
+pub const DEFAULT_ZIP_BYTES_IN_FLIGHT: u64 = 96 * 1024 * 1024;
 /// Default SDK attempts per request (first try included).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
@@ -95,6 +98,9 @@ pub struct S3Settings {
     pub part_size: u64,
     /// Parts in flight per upload (default 4). Memory per upload ≤ part_size × (this + 1).
     pub part_concurrency: usize,
+    /// issue 8 (overlap): bytes one zip stream's overlapping uploads may hold at once
+    /// (`S3_ZIP_BYTES_IN_FLIGHT`, default [`DEFAULT_ZIP_BYTES_IN_FLIGHT`]).
+    pub zip_bytes_in_flight: u64,
     /// SDK attempts per request, first try included (standard retry, default 5).
     pub max_attempts: u32,
     /// SigV4-sign object bodies (a SHA-256 pass over every byte). Off by default: bodies
@@ -159,6 +165,7 @@ impl Default for S3Settings {
             checksum: ChecksumMode::default(),
             part_size: DEFAULT_PART_SIZE,
             part_concurrency: DEFAULT_PART_CONCURRENCY,
+            zip_bytes_in_flight: DEFAULT_ZIP_BYTES_IN_FLIGHT, // issue 8 (overlap)
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             sign_payload: false,
             object_lock: ObjectLock::default(),

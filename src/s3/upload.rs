@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::confirm::{Proven, ProvenBy, Written};
 use super::error::S3Error;
-use super::multipart::{md5_of, Multipart};
+use super::multipart::Multipart;
 use super::proof::Sent;
 use super::request::{
     content_type, part_size_for, user_metadata, with_storage_options, ObjectMeta,
@@ -67,6 +67,9 @@ pub struct Upload {
     single: bool,
     buf: BytesMut,
     counted: u64,
+    /// issue 8 (overlap): parts in flight while the next buffers (`S3_PART_CONCURRENCY`, or
+    /// less when a byte budget says so: [`Upload::limit_parts_in_flight`]).
+    part_limit: usize,
     mpu: Option<Multipart>,
     /// Set while a write runs and after any failure: commit then refuses.
     poisoned: bool,
@@ -101,6 +104,7 @@ impl S3Target {
             single,
             buf: BytesMut::with_capacity(capacity),
             counted: 0,
+            part_limit: self.settings.part_concurrency,
             mpu: None,
             poisoned: false,
             setup_error,
@@ -120,6 +124,24 @@ impl S3Target {
 }
 
 impl Upload {
+    // issue 8 (overlap)
+    /// Whether this upload is one `PutObject` (its whole body buffered until commit).
+    pub fn is_single(&self) -> bool {
+        self.single
+    }
+
+    /// The part size of this upload (the configured one, grown to fit 10,000 parts).
+    pub fn part_size(&self) -> u64 {
+        self.part_size as u64
+    }
+
+    /// Lowers the parts in flight while the next buffers to `n` (at least 1), so the upload
+    /// fits a byte budget; never raises it above `S3_PART_CONCURRENCY`.
+    pub fn limit_parts_in_flight(&mut self, n: usize) {
+        self.part_limit = self.part_limit.min(n).max(1);
+    }
+    // end issue 8 (overlap)
+
     /// Adds bytes. Full parts are sent in the background; this waits while
     /// `part_concurrency` parts are in flight. More bytes than announced is an error.
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), S3Error> {
@@ -171,7 +193,7 @@ impl Upload {
             let req = with_storage_options!(req, self.target.settings, self.lock);
             self.mpu = Some(Multipart::create(&self.target, &self.key, req).await?);
         }
-        let limit = self.target.settings.part_concurrency;
+        let limit = self.part_limit;
         match self.mpu.as_mut() {
             Some(mpu) => mpu.push(part, limit).await,
             None => Err(S3Error::Poisoned),
@@ -223,7 +245,7 @@ impl Upload {
         let last = std::mem::take(&mut self.buf);
         let res = async {
             if !last.is_empty() {
-                let limit = self.target.settings.part_concurrency;
+                let limit = self.part_limit;
                 mpu.push(last.freeze(), limit).await?;
             }
             mpu.complete(self.target.if_none_match).await
@@ -291,14 +313,11 @@ impl Upload {
 
     async fn put_single(&mut self, verified: &Verified) -> Result<Committed, S3Error> {
         let body = std::mem::take(&mut self.buf).freeze();
-        let digest = md5_of(body.clone()).await?;
-        if !hex::encode(digest).eq_ignore_ascii_case(verified.md5_hex()) {
-            return Err(S3Error::Md5Mismatch {
-                verified: verified.md5_hex().to_string(),
-                against: "uploaded bytes'",
-                other: hex::encode(digest),
-            });
-        }
+        // issue 8 (overlap): hashed once. The MD5 streamed while the bytes were read (and
+        // verified against the catalog) is the Content-MD5: S3 refuses the PUT if the buffered
+        // bytes differ from the streamed ones, and `confirm` checks the answered ETag against
+        // it for a server that ignores Content-MD5. No second pass over the bytes.
+        let digest = whole_md5(verified)?;
         // Bytes disproved by S3's answer (changed on the way to a server that ignores
         // Content-MD5) were deleted by `confirm`: send them again while they are at hand.
         super::confirm::resend_while_disproved(&self.key, || {

@@ -2,7 +2,7 @@
 //! against the embedded server (helpers from `s3::tests`).
 
 use super::*;
-use crate::s3::tests::{data, env_with, get, md5_hex, pending_uploads, upload};
+use crate::s3::tests::{data, env_with, get, md5_hex, meta, pending_uploads, proof_for, upload};
 use crate::s3::{ChecksumMode, MAX_OBJECT_SIZE, MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE};
 
 const MIB: u64 = 1024 * 1024;
@@ -142,4 +142,54 @@ async fn concurrency_one_and_signed_payloads_still_upload() {
     let small = data(77);
     upload(&env.target, "t/c2", &small).await.unwrap();
     assert_eq!(md5_hex(&get(&env.target, "t/c2").await.0), md5_hex(&small));
+}
+
+/// issue 8 (overlap): the single PUT's Content-MD5 is the streamed (verified) MD5, not a
+/// second hash of the buffer: buffered bytes that differ from the verified ones are refused
+/// by S3 and never commit.
+#[tokio::test]
+async fn a_single_put_sends_the_verified_md5_so_other_buffered_bytes_are_refused() {
+    let env = env_with(|_| {}).await;
+    let body = data(100);
+    let mut other = body.clone();
+    other[7] ^= 1;
+    let mut up = env.target.begin("t/hash-once".into(), meta(&body), 100);
+    assert!(up.is_single());
+    up.write(&other).await.unwrap();
+    let err = up.commit(proof_for(100, &body)).await.unwrap_err();
+    assert_eq!(err.kind(), "bad_digest", "{err}");
+    // AWS stores nothing on BadDigest; s3s-fs 0.14.1 leaves the refused bytes without any
+    // metadata (`content_md5_is_checked_by_s3s_fs_on_put_only`): never looking exported.
+    let left = env.target.existing("t/hash-once").await.unwrap();
+    assert_eq!(left.map(|o| o.md5_meta), Some(None));
+    // and the right bytes go up with the same proof
+    let mut up = env.target.begin("t/hash-twice".into(), meta(&body), 100);
+    up.write(&body).await.unwrap();
+    let c = up.commit(proof_for(100, &body)).await.unwrap();
+    assert_eq!(c.size, 100);
+    assert_eq!(
+        md5_hex(&get(&env.target, "t/hash-twice").await.0),
+        md5_hex(&body)
+    );
+}
+
+/// issue 8 (overlap): a byte budget lowers the parts in flight, never below one, never above
+/// `S3_PART_CONCURRENCY`, and the object still uploads intact.
+#[tokio::test]
+async fn fewer_parts_in_flight_still_upload() {
+    let env = env_with(|s| s.part_concurrency = 3).await;
+    let body = data(3 * MIN_PART_SIZE + 5);
+    let mut up = env
+        .target
+        .begin("t/lim".into(), meta(&body), body.len() as u64);
+    assert!(!up.is_single());
+    assert_eq!(up.part_size(), MIN_PART_SIZE);
+    up.limit_parts_in_flight(0);
+    up.write(&body).await.unwrap();
+    let c = up
+        .commit(proof_for(body.len() as u64, &body))
+        .await
+        .unwrap();
+    assert_eq!(c.parts, 4);
+    assert_eq!(md5_hex(&get(&env.target, "t/lim").await.0), md5_hex(&body));
 }

@@ -99,6 +99,11 @@ const TABLE: &[(&str, &[&str])] = &[
     ("S3_SSE_KMS_KEY_ID", &["key-1"]),
     ("S3_STORAGE_CLASS", &["1e30", "standard", "a b"]),
     ("S3_VERIFY", &["md5", ""]),
+    // issue 8 (overlap): below 2 × S3_PART_SIZE (16MiB), unparsable, above 64GiB
+    (
+        "S3_ZIP_BYTES_IN_FLIGHT",
+        &["31MiB", "0", "junk", "65GiB", "1e30"],
+    ),
     ("SHUTDOWN_GRACE", &["1e30", "0", "1s", "1h"]),
 ];
 

@@ -26,6 +26,7 @@ mod logs;
 mod metrics_push;
 mod metrics_scrape;
 mod object_lock;
+mod overlap; // issue 8 (overlap)
 mod plan;
 // issue 8 (polling): the all-jobs status round and its fallbacks.
 mod polling;
