@@ -250,7 +250,7 @@ def main():
         b.prep(*s["prep"])
         b.large(s["large"])
         bench_report.table(b.rows, md5_cpu, big_bytes, scale, bins[0])
-        bench_report.chart(b.rows, chart)
+        bench_report.chart(b.rows, chart, os.environ.get("S3_DELAY_MS", "10"), b.css_delay)
         print(f"\nchart: {chart}")
         ok = True
     finally:

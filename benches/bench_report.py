@@ -72,7 +72,7 @@ def table(rows, md5_cpu, big_bytes, scale, css_sync_bin):
     return res
 
 
-def chart(rows, path):
+def chart(rows, path, s3_delay_ms, css_delay_ms):
     """Throughput (MB/s and objects/s) vs mean object size, css-sync and rclone, both networks."""
     import matplotlib
     matplotlib.use("Agg")
@@ -98,7 +98,8 @@ def chart(rows, path):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     ax2.set_yscale("log")
-    fig.suptitle("css-sync vs rclone (upload leg); latency = +10 ms per S3, +50 ms per CSS request")
+    fig.suptitle(f"css-sync vs rclone (upload leg); latency = +{s3_delay_ms} ms per S3, "
+                 f"+{css_delay_ms} ms per CSS request")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110)
