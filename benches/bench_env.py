@@ -18,6 +18,9 @@ import time
 import urllib.request
 
 ACCESS_KEY, SECRET_KEY = "benchkey", "benchsecret12345"
+# The manual process's uploader, and the S3 server (the version tests/run.sh installs).
+AWSCLI_VERSION = "1.45.11"
+RUN_SH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "run.sh")
 
 
 def log(msg):
@@ -42,12 +45,26 @@ def _sudo():
 
 
 def ensure_tools():
-    """Installs rclone (apt) and matplotlib (pip) when missing; fails on anything else missing."""
-    if not shutil.which("rclone") or not os.path.exists("/usr/bin/time"):
-        log("installing rclone and GNU time (apt)")
+    """Installs what is missing: rclone, GNU time, unzip, curl (apt), awscli and matplotlib (pip),
+    s3s-fs (cargo, the version tests/run.sh pins)."""
+    apt = [pkg for pkg, ok in (("rclone", shutil.which("rclone")), ("time", os.path.exists("/usr/bin/time")),
+                               ("unzip", shutil.which("unzip")), ("curl", shutil.which("curl"))) if not ok]
+    if apt:
+        log(f"installing {' '.join(apt)} (apt)")
         subprocess.run(_sudo() + ["apt-get", "update", "-qq"], check=True)
-        subprocess.run(_sudo() + ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-                                  "rclone", "time"], check=True)
+        subprocess.run(_sudo() + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + apt,
+                       check=True)
+    if not shutil.which("aws"):
+        log(f"installing awscli {AWSCLI_VERSION} (pip)")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"awscli=={AWSCLI_VERSION}"],
+                       check=True)
+    if not shutil.which("s3s-fs"):
+        m = re.search(r"^S3S_FS_VERSION=(\S+)$", open(RUN_SH).read(), re.M)
+        if not m:
+            die(f"no S3S_FS_VERSION= line in {RUN_SH}")
+        log(f"installing s3s-fs {m[1]} (cargo, as tests/run.sh)")
+        subprocess.run(["cargo", "install", "s3s-fs", "--version", m[1], "--features", "binary",
+                        "--locked", "--quiet"], check=True)
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -55,7 +72,7 @@ def ensure_tools():
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "matplotlib"], check=True)
     for tool in ("curl", "unzip", "aws", "s3s-fs", "rclone"):
         if not shutil.which(tool):
-            die(f"{tool} not found in PATH (tests/run.sh installs unzip, s3s-fs and aws-cli)")
+            die(f"{tool} not found in PATH after installing it")
 
 
 def binaries(repo, no_build, profile):
