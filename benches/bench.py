@@ -161,7 +161,7 @@ class Bench:
         src = os.path.join(self.workdir, f"files-{name}")
         for net in nets:
             s3_url = self.s3_slow if net == "latency" else self.s3_url
-            p, url = self.sim(f"{name}-{net}", ["--catalog", cat, "--zip-layout", "stored",
+            _, url = self.sim(f"{name}-{net}", ["--catalog", cat, "--zip-layout", "stored",
                                                 "--prep-base-ms", "0"], net)
             tag = f"{name}.{net}"
             self.record(name, net, "manual", n, nbytes,
@@ -169,11 +169,12 @@ class Bench:
             self.record(name, net, "rclone", n, nbytes, self.run_rclone(f"{tag}.rclone", s3_url, src, n, nbytes))
             self.record(name, net, "css-sync", n, nbytes,
                         self.run_css_sync(f"{tag}.css-sync", url, s3_url, n, nbytes, FAST_POLL))
-            self.stop_sim(p)
+            self.stop_sim()
         return src, n, nbytes
 
-    def stop_sim(self, sim_proc):
-        # The sim and its proxy (if any) were the last started; the S3 server and proxy stay.
+    def stop_sim(self):
+        """Stops the workload's css-sim and its proxy (if any): every process started after
+        the S3 server and its proxy, which serve the whole run."""
         for q in list(self.procs.procs[2:]):
             self.procs.stop(q)
 
@@ -181,7 +182,7 @@ class Bench:
         cat = os.path.join(self.workdir, "prep.json")
         n, nbytes = catalog(cat, [MIB] * jobs)
         E.log(f"workload prep: {jobs} jobs x {prep_ms} ms preparation, 1 MiB each")
-        p, url = self.sim("prep", ["--catalog", cat, "--zip-layout", "stored",
+        _, url = self.sim("prep", ["--catalog", cat, "--zip-layout", "stored",
                                    "--prep-base-ms", str(prep_ms)], "loopback")
         # All jobs started at once, polled every 0.25 s, zips downloaded 2 at a time (discarded).
         script = os.path.join(self.workdir, "all_at_once.sh")
@@ -193,16 +194,16 @@ class Bench:
         self.record("prep", "loopback", "css-sync", n, nbytes,
                     self.run_css_sync("prep.css-sync", url, self.s3_url, n, nbytes,
                                       ["--batch-max-objects", "1"]))
-        self.stop_sim(p)
+        self.stop_sim()
 
     def large(self, size):
         nbytes = E.bytes_of(size)
         E.log(f"workload large: one {size} entry")
-        p, url = self.sim("large", ["--objects", "0", "--large-objects", "1", "--large-size", size,
+        _, url = self.sim("large", ["--objects", "0", "--large-objects", "1", "--large-size", size,
                                     "--zip-layout", "stored", "--prep-base-ms", "0"], "loopback")
         self.record("large", "loopback", "css-sync", 1, nbytes,
                     self.run_css_sync("large.css-sync", url, self.s3_url, 1, nbytes, FAST_POLL))
-        self.stop_sim(p)
+        self.stop_sim()
 
 
 MANUAL_SH = r"""set -euo pipefail

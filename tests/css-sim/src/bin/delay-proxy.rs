@@ -6,7 +6,8 @@
 //! request heads in the client's byte stream (keep-alive aware: Content-Length and chunked
 //! bodies are framed, never parsed further) and sleeping `--delay-ms` before forwarding each
 //! head. Never changes a byte (heads, bodies and responses are forwarded as read), never
-//! delays the response direction, never buffers more than one read (`BUF` bytes) at a time.
+//! delays the response direction, never holds more than `BUF` bytes of a body or `MAX_HEAD`
+//! (+ 1) bytes of a head per connection.
 //! A connection whose framing it cannot follow (no Content-Length / chunked on a request
 //! with a body it cannot see, bad chunk sizes) is forwarded raw from then on, undelayed.
 //!
@@ -119,7 +120,7 @@ async fn requests(
     loop {
         let mut head = Vec::new();
         loop {
-            let n = cr.read_until(b'\n', &mut head).await?;
+            let n = read_line(cr, &mut head, MAX_HEAD + 1).await?;
             if n == 0 {
                 // EOF: forward any partial head and stop.
                 sw.write_all(&head).await?;
@@ -189,6 +190,17 @@ fn body_framing(head: &[u8]) -> Option<Framing> {
     Some(Framing::Length(length.unwrap_or(0)))
 }
 
+/// Appends to `buf` up to and including the next `\n`, never letting `buf` grow past `max`
+/// bytes; returns the bytes read (0 at EOF).
+async fn read_line(
+    cr: &mut BufReader<OwnedReadHalf>,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<usize> {
+    let room = max.saturating_sub(buf.len()).max(1) as u64;
+    (&mut *cr).take(room).read_until(b'\n', buf).await
+}
+
 async fn copy_exact<W: AsyncWriteExt + Unpin>(
     cr: &mut BufReader<OwnedReadHalf>,
     sw: &mut W,
@@ -209,7 +221,7 @@ async fn copy_chunked<W: AsyncWriteExt + Unpin>(
 ) -> std::io::Result<bool> {
     loop {
         let mut line = Vec::new();
-        if cr.read_until(b'\n', &mut line).await? == 0 {
+        if read_line(cr, &mut line, MAX_HEAD).await? == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         sw.write_all(&line).await?;
@@ -224,7 +236,7 @@ async fn copy_chunked<W: AsyncWriteExt + Unpin>(
             // Trailers, up to the empty line.
             loop {
                 let mut t = Vec::new();
-                if cr.read_until(b'\n', &mut t).await? == 0 {
+                if read_line(cr, &mut t, MAX_HEAD).await? == 0 {
                     return Err(std::io::ErrorKind::UnexpectedEof.into());
                 }
                 sw.write_all(&t).await?;
