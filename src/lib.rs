@@ -23,6 +23,7 @@
 //! | [`css`] | the vendor API: auth, one retry mechanism with a per-call deadline, regions, catalog paging, bulk jobs, serde model |
 //! | [`batch`] | pure: catalog records → bulk-job batches |
 //! | [`job`] | one bulk job on the server: start, poll until a terminal state or the deadline, cancel |
+//! | [`poller`] | a region's bulk-job status poller: one all-jobs status request per round serves every job in flight; the first check sized by the job's bytes |
 //! | [`decide`] | pure: after a job ends badly, split or charge and retry; when to give up |
 //! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
 //! | [`verify`] | pure: streamed size + MD5 against the catalog record → the [`verify::Verified`] proof |
@@ -85,7 +86,7 @@ pub mod logging;
 pub mod lookup;
 pub mod metrics;
 pub mod pipeline;
-pub mod poller; // issue 8 (polling)
+pub mod poller;
 pub mod progress;
 // issue 7 (commands)
 pub mod audit;
