@@ -276,3 +276,17 @@ pub fn signal(child: &tokio::process::Child, sig: &str) -> std::time::Instant {
     assert!(status.success(), "kill {sig} {pid}: {status}");
     sent
 }
+
+/// A CSS base URL (`path` under it) on a loopback port nothing listens on: bind, note,
+/// release — for the "CSS unreachable" tests.
+pub fn dead_css(path: &str) -> Proc {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    Proc {
+        child: std::process::Command::new("true").spawn().unwrap(),
+        url: format!("http://127.0.0.1:{port}{path}"),
+    }
+}

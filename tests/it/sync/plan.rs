@@ -214,16 +214,7 @@ async fn missing_aws_credentials_are_said_plainly() {
 async fn unreachable_css_names_its_url_without_secrets() {
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket(BUCKET).await;
-    // A port nothing listens on: bind, note, release.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dead = procs::Proc {
-        child: std::process::Command::new("true").spawn().unwrap(),
-        url: format!("http://127.0.0.1:{port}/css-base"),
-    };
+    let dead = procs::dead_css("/css-base");
     let out = procs::command("sync", &dead, &s3, BUCKET)
         .args(["--max-attempts", "1", "--regions", "us-east"])
         .env("CSS_CLIENT_SECRET", "top-secret-value")
@@ -232,7 +223,7 @@ async fn unreachable_css_names_its_url_without_secrets() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    let url = format!("http://127.0.0.1:{port}/css-base/oauth/v2/token");
+    let url = format!("{}/oauth/v2/token", dead.url);
     assert!(stderr.contains(&format!("reaching {url}")), "{stderr}");
     assert!(!stderr.contains("top-secret-value"), "{stderr}");
 }

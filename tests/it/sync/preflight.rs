@@ -168,19 +168,11 @@ async fn check_names_the_fix_and_skips_what_depends_on_a_failure() {
 async fn check_names_the_css_url_it_cannot_reach() {
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket(BUCKET).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dead = procs::Proc {
-        child: std::process::Command::new("true").spawn().unwrap(),
-        url: format!("http://127.0.0.1:{port}/base"),
-    };
+    let dead = procs::dead_css("/base");
     let (code, report, stderr) =
         run_cmd("check", &dead, &s3, &s3.endpoint, &["--max-attempts", "1"]).await;
     assert_eq!(code, 3, "{stderr}");
-    let url = format!("http://127.0.0.1:{port}/base/oauth/v2/token");
+    let url = format!("{}/oauth/v2/token", dead.url);
     assert!(
         stderr.contains(&format!(
             "✗ CSS token           OAuth client-credentials token from {url}"
