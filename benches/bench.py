@@ -12,7 +12,9 @@ Knobs (env): SCALE=full|smoke, CSS_SYNC_BIN (default: release build of this repo
 BUILD_PROFILE=release|debug,
 KEEP=1 (keep the work dir), WORKDIR, CHART (PNG path), S3_DELAY_MS=10, CSS_DELAY_MS=50,
 NETS="loopback latency", CSS_SYNC_ARGS (extra flags for every css-sync run),
-RCLONE_ARGS (default: the S3 tuning below).
+RCLONE_ARGS (default: the S3 tuning below), WORKLOADS (default: all of WORKLOAD_NAMES),
+VARIANTS (default "manual rclone css-sync"; without manual, rclone's source is the unzipped tree
+a KEEP=1 run left in the same WORKDIR).
 """
 import glob
 import json
@@ -37,6 +39,8 @@ RCLONE_TUNING = ["--transfers", "8", "--checkers", "16", "--s3-upload-concurrenc
 # Throughput rows use zero preparation; a fast poll keeps polling out of the transfer numbers
 # (the prep row measures polling at defaults).
 FAST_POLL = ["--poll-interval", "0.25"]
+WORKLOAD_NAMES = ["1GB", "1MiB", "100KiB", "prep", "large"]
+THROUGHPUT_VARIANTS = ["manual", "rclone", "css-sync"]
 
 SCALES = {
     # name: (big objects, big min/max bytes, mid count x size, small count x size,
@@ -159,16 +163,24 @@ class Bench:
         n, nbytes = catalog(cat, sizes)
         E.log(f"workload {name}: {n} objects, {nbytes} bytes")
         src = os.path.join(self.workdir, f"files-{name}")
+        variants = os.environ.get("VARIANTS", " ".join(THROUGHPUT_VARIANTS)).split()
+        if set(variants) - set(THROUGHPUT_VARIANTS):
+            E.die(f"VARIANTS must be among {THROUGHPUT_VARIANTS}, not {variants}")
         for net in nets:
             s3_url = self.s3_slow if net == "latency" else self.s3_url
             _, url = self.sim(f"{name}-{net}", ["--catalog", cat, "--zip-layout", "stored",
                                                 "--prep-base-ms", "0"], net)
             tag = f"{name}.{net}"
-            self.record(name, net, "manual", n, nbytes,
-                        self.run_manual(f"{tag}.manual", url, s3_url, n, nbytes, src))
-            self.record(name, net, "rclone", n, nbytes, self.run_rclone(f"{tag}.rclone", s3_url, src, n, nbytes))
-            self.record(name, net, "css-sync", n, nbytes,
-                        self.run_css_sync(f"{tag}.css-sync", url, s3_url, n, nbytes, FAST_POLL))
+            if "manual" in variants:
+                self.record(name, net, "manual", n, nbytes,
+                            self.run_manual(f"{tag}.manual", url, s3_url, n, nbytes, src))
+            elif "rclone" in variants and E.tree_holds(src) != (n, nbytes):
+                E.die(f"{tag}: VARIANTS without manual needs {src} from an earlier KEEP=1 run")
+            if "rclone" in variants:
+                self.record(name, net, "rclone", n, nbytes, self.run_rclone(f"{tag}.rclone", s3_url, src, n, nbytes))
+            if "css-sync" in variants:
+                self.record(name, net, "css-sync", n, nbytes,
+                            self.run_css_sync(f"{tag}.css-sync", url, s3_url, n, nbytes, FAST_POLL))
             self.stop_sim()
         return src, n, nbytes
 
@@ -232,6 +244,9 @@ def main():
         E.die(f"SCALE must be one of {sorted(SCALES)}, not {scale!r}")
     s = SCALES[scale]
     nets = os.environ.get("NETS", "loopback latency").split()
+    workloads = os.environ.get("WORKLOADS", " ".join(WORKLOAD_NAMES)).split()
+    if set(workloads) - set(WORKLOAD_NAMES):
+        E.die(f"WORKLOADS must be among {WORKLOAD_NAMES}, not {workloads}")
     E.ensure_tools()
     bins = E.binaries(REPO, os.environ.get("NO_BUILD") == "1", os.environ.get("BUILD_PROFILE", "release"))
     E.log(f"css-sync binary: {bins[0]}")
@@ -244,12 +259,20 @@ def main():
     try:
         rng = random.Random(7)
         count, lo, hi = s["big"]
-        src, _, big_bytes = b.throughput("1GB", [rng.randint(lo, hi) for _ in range(count)], nets)
-        md5_cpu = E.md5_pass(src, workdir)
-        b.throughput("1MiB", [s["mid"][1]] * s["mid"][0], nets)
-        b.throughput("100KiB", [s["small"][1]] * s["small"][0], nets)
-        b.prep(*s["prep"])
-        b.large(s["large"])
+        big = [rng.randint(lo, hi) for _ in range(count)]
+        md5_cpu, big_bytes = 0.0, sum(big)
+        if "1GB" in workloads:
+            src, _, big_bytes = b.throughput("1GB", big, nets)
+            if E.tree_holds(src) == (count, big_bytes):
+                md5_cpu = E.md5_pass(src, workdir)
+        if "1MiB" in workloads:
+            b.throughput("1MiB", [s["mid"][1]] * s["mid"][0], nets)
+        if "100KiB" in workloads:
+            b.throughput("100KiB", [s["small"][1]] * s["small"][0], nets)
+        if "prep" in workloads:
+            b.prep(*s["prep"])
+        if "large" in workloads:
+            b.large(s["large"])
         bench_report.table(b.rows, md5_cpu, big_bytes, scale, bins[0])
         bench_report.chart(b.rows, chart, os.environ.get("S3_DELAY_MS", "10"), b.css_delay)
         print(f"\nchart: {chart}")

@@ -26,6 +26,7 @@
 //! | [`poller`] | a region's bulk-job status poller: one all-jobs status request per round serves every job in flight; the first check sized by the job's bytes |
 //! | [`decide`] | pure: after a job ends badly, split or charge and retry; when to give up |
 //! | [`unzip`] | download body → entries with size, CRC-32 and MD5 computed while streaming |
+//! | [`md5_pair`] | an object's MD5 and its parts' MD5s in one pass (two chains interleaved) |
 //! | [`verify`] | pure: streamed size + MD5 against the catalog record → the [`verify::Verified`] proof |
 //! | [`entry_names`] | pure: which record a zip entry is (exact name, else a unique `/`·`:` suffix) |
 //! | [`export`] | one entry → one verified S3 object (or none): the export gate |
@@ -84,6 +85,7 @@ pub mod job;
 pub mod lake_report;
 pub mod logging;
 pub mod lookup;
+pub mod md5_pair; // issue 8 (speed)
 pub mod metrics;
 pub mod pipeline;
 pub mod poller;

@@ -98,7 +98,9 @@ impl Exporter {
     {
         let names = EntryNames::new(records);
         let budget = Budget::new(self.zip_bytes_in_flight);
-        let mut zip = ZipEntries::new(body, limits);
+        // issue 8 (speed): each entry's upload hashes its bytes (the object's MD5 and its
+        // parts' in one pass); the unzip checks sizes and CRC-32.
+        let mut zip = ZipEntries::new(body, limits).without_md5();
         // One read buffer for the whole zip: entries are read one after another.
         let mut buf = vec![0u8; CHUNK];
         loop {
@@ -190,14 +192,13 @@ impl Exporter {
             };
             match streamed {
                 Ok(d) => {
+                    let md5 = upload.md5(); // issue 8 (speed)
                     let (this, region, rec) = (self.clone(), region.to_string(), rec.clone());
                     let id = rec.id.clone();
                     // Tracked with the aborts, so a run that stops waits for a cancelled
                     // gate to drop its upload (and spawn that upload's abort).
                     let gate = self.s3.aborts.track_future(async move {
-                        let res = this
-                            .settle(&region, &rec, &key, upload, d.size, d.md5)
-                            .await;
+                        let res = this.settle(&region, &rec, &key, upload, d.size, md5).await;
                         drop(held);
                         (rec, res)
                     });

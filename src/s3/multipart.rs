@@ -1,6 +1,7 @@
 //! One multipart upload's S3 side: `CreateMultipartUpload`, parts uploaded concurrently with
 //! `Content-MD5` (bounded: [`Multipart::push`] waits while `limit` parts are in flight),
 //! `CompleteMultipartUpload` with every part in order, and `AbortMultipartUpload`. Each part's
+//! MD5 comes with its bytes (hashed by the caller as they streamed in: no second pass). Each part's
 //! bytes live in one `Bytes` until that part succeeded, so the SDK's retries re-send exactly
 //! the same bytes. The MD5 of every part is kept by part number, so the caller can compare the
 //! multipart ETag S3 answers with the one computed locally ([`super::proof`]). Policy (when to
@@ -75,8 +76,15 @@ impl Multipart {
     }
 
     /// Sends the next part in the background, first waiting while `limit` parts are in flight.
+    /// `digest` is the MD5 of `body`, computed by the caller as the bytes arrived (the part's
+    /// `Content-MD5`; S3 refuses the part if the bytes sent differ from the bytes hashed).
     /// A failure of any earlier part is returned here.
-    pub(crate) async fn push(&mut self, body: Bytes, limit: usize) -> Result<(), S3Error> {
+    pub(crate) async fn push(
+        &mut self,
+        body: Bytes,
+        digest: [u8; 16],
+        limit: usize,
+    ) -> Result<(), S3Error> {
         while self.in_flight.len() >= limit.max(1) {
             self.join_one().await?;
         }
@@ -95,7 +103,6 @@ impl Multipart {
                 metrics::gauge!(crate::metrics::BUFFERED_BYTES),
                 len as u64,
             );
-            let digest = md5_of(body.clone()).await?;
             let md5 = base64::engine::general_purpose::STANDARD.encode(digest);
             // A part whose answered ETag is an MD5 other than ours changed on the way (a
             // server that ignores Content-MD5): re-send it now, while its bytes are at hand,
@@ -292,8 +299,15 @@ pub(crate) async fn send_abort(target: &S3Target, key: &str, upload_id: &str) {
     }
 }
 
-/// MD5 of `body`, hashed off the async workers.
+/// Bodies up to this size are hashed in place: cheaper than a hop to a blocking thread.
+const INLINE_MD5_MAX: usize = 64 * 1024;
+
+/// MD5 of `body`, hashed off the async workers (in place when it is small: sidecars, index
+/// files).
 pub(crate) async fn md5_of(body: Bytes) -> Result<[u8; 16], S3Error> {
+    if body.len() <= INLINE_MD5_MAX {
+        return Ok(Md5::digest(&body).into());
+    }
     tokio::task::spawn_blocking(move || Md5::digest(&body).into())
         .await
         .map_err(|e| S3Error::Task {

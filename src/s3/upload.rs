@@ -2,8 +2,8 @@
 //! chunk by chunk with [`Upload::write`]. An object announced smaller than the part size is
 //! buffered and sent with one `PutObject` at [`Upload::commit`], so nothing exists in S3
 //! before verification. A larger one becomes a multipart upload, created at the first full
-//! part; parts go out concurrently with `Content-MD5`, and `CompleteMultipartUpload` is sent
-//! only by `commit`, which first cross-checks the caller's [`Verified`] proof against the bytes
+//! part; parts go out concurrently with `Content-MD5` (hashed as the part's bytes are copied
+//! in: no second pass), and `CompleteMultipartUpload` is sent only by `commit`, which first cross-checks the caller's [`Verified`] proof against the bytes
 //! this upload counted, the announced size and the catalog MD5. After the write, S3's answer
 //! must prove the stored bytes (ETag, or a read-back: `super::confirm`), or the object is
 //! deleted and the commit fails; a [`Committed`] exists only for a proven object. Any failure, an explicit
@@ -11,6 +11,7 @@
 //! from a task spawned on the current Tokio runtime; see `super::multipart`). An in-flight `write` must not be
 //! cancelled half-way: if it is, the upload refuses to commit and can only be aborted.
 
+use crate::md5_pair::Md5Pair;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::{Bytes, BytesMut};
 
@@ -66,6 +67,10 @@ pub struct Upload {
     /// `expected_size < part_size`: one `PutObject` at commit.
     single: bool,
     buf: BytesMut,
+    /// issue 8 (speed): the MD5 of every byte written and of the part buffering in `buf`, both
+    /// in one pass as the bytes are copied in ([`Md5Pair`]): a part's `Content-MD5` costs no
+    /// second pass, and `commit` checks the caller's proof against the bytes buffered.
+    md5: Md5Pair,
     counted: u64,
     /// issue 8 (overlap): parts in flight while the next buffers (`S3_PART_CONCURRENCY`, or
     /// less when a byte budget says so: [`Upload::limit_parts_in_flight`]).
@@ -103,6 +108,11 @@ impl S3Target {
             part_size,
             single,
             buf: BytesMut::with_capacity(capacity),
+            md5: if single {
+                Md5Pair::whole_only()
+            } else {
+                Md5Pair::with_parts()
+            },
             counted: 0,
             part_limit: self.settings.part_concurrency,
             mpu: None,
@@ -135,6 +145,20 @@ impl Upload {
         self.part_size as u64
     }
 
+    /// issue 8 (speed): the MD5 of every byte written so far, hashed as the bytes were
+    /// buffered (the one MD5 pass over an entry's bytes: the caller verifies it against the
+    /// catalog, and `commit` refuses a proof made for other bytes).
+    pub fn md5(&self) -> [u8; 16] {
+        self.md5.whole()
+    }
+
+    fn end_part(&mut self) -> Result<[u8; 16], S3Error> {
+        self.md5.end_part().ok_or_else(|| S3Error::Task {
+            operation: "md5",
+            detail: "a part of an upload announced as one PutObject".into(),
+        })
+    }
+
     /// Lowers the parts in flight while the next buffers to `n` (at least 1), so the upload
     /// fits a byte budget; never raises it above `S3_PART_CONCURRENCY`.
     pub fn limit_parts_in_flight(&mut self, n: usize) {
@@ -162,16 +186,19 @@ impl Upload {
         }
         if self.single {
             self.buf.extend_from_slice(chunk);
+            self.md5.update(chunk);
         } else {
             let mut rest = chunk;
             while !rest.is_empty() {
                 let take = (self.part_size - self.buf.len()).min(rest.len());
                 self.buf.extend_from_slice(&rest[..take]);
+                self.md5.update(&rest[..take]);
                 rest = &rest[take..];
                 if self.buf.len() == self.part_size {
                     let part =
                         std::mem::replace(&mut self.buf, BytesMut::with_capacity(self.part_size));
-                    self.send_part(part.freeze()).await?;
+                    let digest = self.end_part()?;
+                    self.send_part(part.freeze(), digest).await?;
                 }
             }
         }
@@ -180,7 +207,7 @@ impl Upload {
         Ok(())
     }
 
-    async fn send_part(&mut self, part: Bytes) -> Result<(), S3Error> {
+    async fn send_part(&mut self, part: Bytes, digest: [u8; 16]) -> Result<(), S3Error> {
         if self.mpu.is_none() {
             let req = self
                 .target
@@ -195,7 +222,7 @@ impl Upload {
         }
         let limit = self.part_limit;
         match self.mpu.as_mut() {
-            Some(mpu) => mpu.push(part, limit).await,
+            Some(mpu) => mpu.push(part, digest, limit).await,
             None => Err(S3Error::Poisoned),
         }
     }
@@ -239,14 +266,25 @@ impl Upload {
                 other: self.meta.md5_hex.clone(),
             });
         }
+        // issue 8 (speed): the proof must be of the bytes this upload buffered.
+        if !verified
+            .md5_hex()
+            .eq_ignore_ascii_case(&hex::encode(self.md5.whole()))
+        {
+            return Err(S3Error::Md5Mismatch {
+                verified: verified.md5_hex().to_string(),
+                against: "bytes buffered",
+                other: hex::encode(self.md5.whole()),
+            });
+        }
         let Some(mut mpu) = self.mpu.take() else {
             return self.put_single(verified).await;
         };
         let last = std::mem::take(&mut self.buf);
         let res = async {
             if !last.is_empty() {
-                let limit = self.part_limit;
-                mpu.push(last.freeze(), limit).await?;
+                let (limit, digest) = (self.part_limit, self.end_part()?);
+                mpu.push(last.freeze(), digest, limit).await?;
             }
             mpu.complete(self.target.if_none_match).await
         }

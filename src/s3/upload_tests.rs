@@ -144,11 +144,10 @@ async fn concurrency_one_and_signed_payloads_still_upload() {
     assert_eq!(md5_hex(&get(&env.target, "t/c2").await.0), md5_hex(&small));
 }
 
-/// issue 8 (overlap): the single PUT's Content-MD5 is the streamed (verified) MD5, not a
-/// second hash of the buffer: buffered bytes that differ from the verified ones are refused
-/// by S3 and never commit.
+/// issue 8 (overlap, speed): the upload hashes the bytes it buffers (one pass) and refuses a
+/// proof made for other bytes before anything is sent, single PUT or multipart.
 #[tokio::test]
-async fn a_single_put_sends_the_verified_md5_so_other_buffered_bytes_are_refused() {
+async fn a_proof_for_other_bytes_is_refused_before_anything_is_sent() {
     let env = env_with(|_| {}).await;
     let body = data(100);
     let mut other = body.clone();
@@ -156,12 +155,25 @@ async fn a_single_put_sends_the_verified_md5_so_other_buffered_bytes_are_refused
     let mut up = env.target.begin("t/hash-once".into(), meta(&body), 100);
     assert!(up.is_single());
     up.write(&other).await.unwrap();
+    assert_eq!(hex::encode(up.md5()), md5_hex(&other));
     let err = up.commit(proof_for(100, &body)).await.unwrap_err();
-    assert_eq!(err.kind(), "bad_digest", "{err}");
-    // AWS stores nothing on BadDigest; s3s-fs 0.14.1 leaves the refused bytes without any
-    // metadata (`content_md5_is_checked_by_s3s_fs_on_put_only`): never looking exported.
-    let left = env.target.existing("t/hash-once").await.unwrap();
-    assert_eq!(left.map(|o| o.md5_meta), Some(None));
+    assert_eq!(err.kind(), "md5_mismatch", "{err}");
+    assert!(env.target.existing("t/hash-once").await.unwrap().is_none());
+    // multipart: parts went out, the upload is aborted, nothing becomes visible
+    let big = data(2 * MIN_PART_SIZE + 5);
+    let mut wrong = big.clone();
+    wrong[MIN_PART_SIZE as usize + 3] ^= 1;
+    let mut up = env
+        .target
+        .begin("t/hash-parts".into(), meta(&big), big.len() as u64);
+    assert!(!up.is_single());
+    up.write(&wrong).await.unwrap();
+    let err = up
+        .commit(proof_for(big.len() as u64, &big))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "md5_mismatch", "{err}");
+    assert!(env.target.existing("t/hash-parts").await.unwrap().is_none());
     // and the right bytes go up with the same proof
     let mut up = env.target.begin("t/hash-twice".into(), meta(&body), 100);
     up.write(&body).await.unwrap();

@@ -1,7 +1,7 @@
 //! [`Body`]: one entry's data, pulled from the shared [`Input`] on demand. It decides where the
 //! data ends (local-header size, end of the DEFLATE stream, or the catalog size for STORED +
 //! data descriptor), inflates with `flate2::Decompress` straight into the caller's buffer,
-//! hashes (CRC-32 + MD5) and enforces the size / ratio limits as bytes are produced, and after
+//! hashes (CRC-32, and MD5 unless the caller hashes what it reads) and enforces the size / ratio limits as bytes are produced, and after
 //! the data reads and checks the data descriptor. Memory: the inflater state only.
 
 use std::task::{Context, Poll};
@@ -53,7 +53,8 @@ pub(crate) struct Body {
     compressed: u64,
     size: u64,
     crc: crc32fast::Hasher,
-    md5: Md5,
+    /// issue 8 (speed): `None` when the caller hashes what it reads ([`super::ZipEntries::without_md5`]).
+    md5: Option<Md5>,
     done: bool,
 }
 
@@ -65,6 +66,7 @@ impl Body {
         h: &LocalHeader,
         expected_size: Option<u64>,
         limits: &Limits,
+        md5: bool,
     ) -> Result<Body, UnzipError> {
         let (limit, limit_what) = match expected_size {
             Some(e) => (e, "decompressed size vs catalog size"),
@@ -136,7 +138,7 @@ impl Body {
             compressed: 0,
             size: 0,
             crc: crc32fast::Hasher::new(),
-            md5: Md5::new(),
+            md5: md5.then(Md5::new),
             done: false,
         })
     }
@@ -181,7 +183,9 @@ impl Body {
             });
         }
         self.crc.update(out);
-        self.md5.update(out);
+        if let Some(h) = &mut self.md5 {
+            h.update(out);
+        }
         Ok(())
     }
 
@@ -320,7 +324,7 @@ impl Body {
         Ok(EntryDigest {
             size: self.size,
             crc32: crc,
-            md5: self.md5.finalize().into(),
+            md5: self.md5.map(|h| h.finalize().into()),
             compressed_size: self.compressed,
         })
     }

@@ -90,7 +90,8 @@ impl Default for Limits {
 pub struct EntryDigest {
     pub size: u64,
     pub crc32: u32,
-    pub md5: [u8; 16],
+    /// issue 8 (speed): `None` when the zip was opened [`ZipEntries::without_md5`].
+    pub md5: Option<[u8; 16]>,
     pub compressed_size: u64,
 }
 
@@ -111,6 +112,8 @@ pub struct ZipEntries<R> {
     limits: Limits,
     state: State,
     ledger: Ledger,
+    /// issue 8 (speed): whether entries compute their MD5 ([`ZipEntries::without_md5`]).
+    md5: bool,
 }
 
 /// The current entry: read its bytes, then `finish` (or `skip`) it.
@@ -130,7 +133,16 @@ impl<R: AsyncRead + Send + Unpin + 'static> ZipEntries<R> {
             limits,
             state: State::BetweenEntries,
             ledger: Ledger::new(),
+            md5: true,
         }
+    }
+
+    /// issue 8 (speed): entries leave the MD5 to the caller, who hashes the bytes it reads
+    /// (one pass: an upload hashes them with its parts' MD5s). Size, CRC-32 and every other
+    /// check stay here; [`EntryDigest::md5`] is then `None`.
+    pub fn without_md5(mut self) -> Self {
+        self.md5 = false;
+        self
     }
 
     /// Opens the next entry, or returns `None` at the central directory. `expected_size` gets
@@ -200,7 +212,7 @@ impl<R: AsyncRead + Send + Unpin + 'static> ZipEntries<R> {
         header::apply_local_extra(&mut h, &extra, offset)?;
         let expected = expected_size(&name);
         let entry_name = name.clone();
-        let body = Body::new(name, offset, &h, expected, &self.limits)?;
+        let body = Body::new(name, offset, &h, expected, &self.limits, self.md5)?;
         tracing::trace!(offset, expected, descriptor = h.descriptor, "zip entry");
         self.state = State::InEntry(Box::new(body));
         Ok(Some(Entry {

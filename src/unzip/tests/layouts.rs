@@ -17,7 +17,7 @@ fn check(seen: &[super::Seen], entries: &[E]) {
         assert_eq!(s.name, e.name);
         assert_eq!(s.digest.size, e.data.len() as u64);
         assert_eq!(s.digest.crc32, crc32fast::hash(&e.data));
-        assert_eq!(s.digest.md5, md5_of(&e.data));
+        assert_eq!(s.digest.md5.expect("md5"), md5_of(&e.data));
         assert_eq!(s.read_md5, md5_of(&e.data));
     }
 }
@@ -156,7 +156,7 @@ async fn more_than_65535_entries() {
     while let Some(entry) = zip.next_entry(|_| Some(1)).await.expect("entry") {
         assert_eq!(entry.raw_name(), format!("f{n}").as_bytes());
         let d = entry.skip().await.expect("skip");
-        assert_eq!(d.md5, md5_of(&[n as u8]));
+        assert_eq!(d.md5.expect("md5"), md5_of(&[n as u8]));
         n += 1;
     }
     assert_eq!(n, 70_000);
@@ -202,7 +202,10 @@ async fn entry_as_async_read() {
         .expect("entry");
     let mut out = Vec::new();
     tokio::io::copy(&mut entry, &mut out).await.expect("copy");
-    assert_eq!(entry.finish().await.expect("verify").md5, md5_of(&data));
+    assert_eq!(
+        entry.finish().await.expect("verify").md5.expect("md5"),
+        md5_of(&data)
+    );
     assert_eq!(out, data);
     assert!(zip.next_entry(|_| None).await.expect("end").is_none());
     zip.finish().await.expect("finish");
@@ -216,4 +219,30 @@ fn reader_and_futures_are_send() {
     send(&zip);
     send(&zip.next_entry(|_| None));
     send(&ZipEntries::new(std::io::Cursor::new(Vec::new()), Limits::default()).finish());
+}
+
+/// issue 8 (speed): `without_md5` leaves the MD5 to the reader; size and CRC-32 are still
+/// computed and checked, and the bytes read are the entry's.
+#[tokio::test]
+async fn without_md5_still_checks_size_and_crc() {
+    let data = content(11, 90_000);
+    for deflate in [true, false] {
+        let built = build(&[E::new(b"x", &data, deflate, Desc::Sig)], false);
+        let mut zip =
+            ZipEntries::new(std::io::Cursor::new(built.bytes), Limits::default()).without_md5();
+        let mut entry = zip
+            .next_entry(|_| Some(90_000))
+            .await
+            .expect("ok")
+            .expect("entry");
+        let mut out = Vec::new();
+        tokio::io::copy(&mut entry, &mut out).await.expect("copy");
+        let d = entry.finish().await.expect("verify");
+        assert_eq!(d.md5, None);
+        assert_eq!(d.size, 90_000);
+        assert_eq!(d.crc32, crc32fast::hash(&data));
+        assert_eq!(out, data);
+        zip.next_entry(|_| None).await.expect("end");
+        zip.finish().await.expect("finish");
+    }
 }
