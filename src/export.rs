@@ -11,7 +11,6 @@ use crate::metrics as m;
 use crate::s3::{Committed, ExistingObject, ObjectMeta, S3Error, S3Target, Upload};
 use crate::unzip::UnzipError;
 use crate::verify;
-use md5::{Digest as _, Md5};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -68,7 +67,6 @@ impl Exporter {
         let mut upload = self
             .s3
             .begin(key.clone(), meta(region, rec), rec.stored_bytes);
-        let mut hasher = Md5::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; CHUNK];
         loop {
@@ -91,14 +89,14 @@ impl Exporter {
                 };
                 return Err(Rejection::new(Stage::Verify, too_long));
             }
-            hasher.update(&buf[..n]);
             if let Err(e) = upload.write(&buf[..n]).await {
                 upload.abort().await;
                 return Err(Rejection::new(Stage::S3, e));
             }
         }
-        self.settle(region, rec, &key, upload, size, hasher.finalize().into())
-            .await
+        // issue 8 (speed): the upload hashed the bytes as it buffered them (one pass).
+        let md5 = upload.md5();
+        self.settle(region, rec, &key, upload, size, md5).await
     }
 
     /// The gate: check, then complete (S3's answer proving the stored bytes), then the

@@ -1,8 +1,9 @@
 //! [`Body`]: one entry's data, pulled from the shared [`Input`] on demand. It decides where the
 //! data ends (local-header size, end of the DEFLATE stream, or the catalog size for STORED +
 //! data descriptor), inflates with `flate2::Decompress` straight into the caller's buffer,
-//! hashes (CRC-32, and MD5 unless the caller hashes what it reads) and enforces the size / ratio limits as bytes are produced, and after
-//! the data reads and checks the data descriptor. Memory: the inflater state only.
+//! hashes (CRC-32, and MD5 unless the caller hashes what it reads) and enforces the size /
+//! ratio limits as bytes are produced, and after the data reads and checks the data
+//! descriptor. Memory: the inflater state only.
 
 use std::task::{Context, Poll};
 
