@@ -80,11 +80,14 @@ fn modes_parse() {
     assert_eq!(PresenceMode::parse(""), None);
 }
 
+/// name, object entry, sidecar entry, sidecars on, expected.
+type Case = (&'static str, Option<Entry>, Option<Entry>, bool, Listed);
+
 #[test]
 fn a_listing_decides_what_it_can_prove_and_defers_the_rest() {
     let proven = entry(10, Some(MD5));
     let sidecar = entry(300, Some(OTHER));
-    let cases: Vec<(&str, Option<Entry>, Option<Entry>, bool, Listed)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "absent",
             None,
