@@ -269,6 +269,22 @@ pub struct S3Args {
     #[arg(long, env = "S3_CONDITIONAL_WRITES", default_value = defaults::CONDITIONAL_WRITES)]
     pub conditional_writes: String,
     // end issue 11 (proof)
+    // issue 10 (presence)
+    /// How a re-run learns which objects are already exported: auto (default: list each
+    /// directory of keys once, 1,000 keys per request, once it has shown 2 objects; a HEAD per
+    /// object where the key template gives every object its own directory), list (always list)
+    /// or head (a HEAD, plus one of the sidecar, per object).
+    #[arg(long, env = "S3_PRESENCE", default_value = defaults::PRESENCE)]
+    pub presence: String,
+    /// Listed keys kept in memory for presence, at most (least recently used directories are
+    /// dropped past it; at least 1000).
+    #[arg(long, env = "S3_PRESENCE_CACHE_KEYS", default_value_t = crate::s3::listing::DEFAULT_CACHE_KEYS)]
+    pub presence_cache_keys: usize,
+    /// Listing pages (1,000 keys each) read per directory before its objects are HEADed one by
+    /// one instead.
+    #[arg(long, env = "S3_PRESENCE_MAX_PAGES", default_value_t = crate::s3::listing::DEFAULT_MAX_PAGES)]
+    pub presence_max_pages: u32,
+    // end issue 10 (presence)
 }
 
 #[derive(Debug, Args)]

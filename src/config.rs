@@ -234,6 +234,7 @@ impl Settings {
                         format!("{:?}: expected auto, on or off", a.s3.conditional_writes),
                     )
                 })?,
+            presence: presence::presence(&a.s3)?, // issue 10 (presence)
             ..s3
         };
         if s3.verify == crate::s3::VerifyMode::Etag
@@ -359,6 +360,9 @@ pub mod purge;
 pub mod commands;
 
 // issue 7 (progress)
+#[path = "config/presence.rs"]
+pub mod presence; // issue 10 (presence)
+
 #[path = "config/progress.rs"]
 mod progress;
 

@@ -56,6 +56,8 @@ pub const CHECKSUM: &str = "when-required";
 pub const VERIFY: &str = "auto";
 /// `S3_ABORT_UPLOADS_OLDER_THAN`: [`s3::hygiene::DEFAULT_ABORT_OLDER_THAN`] as text.
 pub const ABORT_UPLOADS_OLDER_THAN: &str = "24h";
+/// `S3_PRESENCE` (issue 10, presence): listings where they pay, HEADs elsewhere.
+pub const PRESENCE: &str = "auto";
 /// `S3_CONDITIONAL_WRITES`: used where the start-up probe shows they are honoured.
 pub const CONDITIONAL_WRITES: &str = "auto";
 // end issue 11 (proof)

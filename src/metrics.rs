@@ -45,6 +45,8 @@ pub const PARTS_RESENT: &str = "css_sync_parts_resent_total";
 /// Objects found in S3 at presence time but not proven to be what css-sync committed (so
 /// exported again), by `reason` (size, css_md5, no_etag, etag_changed, read_back).
 pub const PRESENCE_REFUSED: &str = "css_sync_presence_refused_total";
+/// issue 10 (presence): S3 requests made to learn presence, by `kind` (list, head, get).
+pub const PRESENCE_REQUESTS: &str = "css_sync_presence_requests_total";
 /// Sidecars rewritten beside a proven present object (missing or stale).
 pub const SIDECARS_REPAIRED: &str = "css_sync_sidecars_repaired_total";
 /// Incomplete multipart uploads older than `S3_ABORT_UPLOADS_OLDER_THAN` aborted at start.

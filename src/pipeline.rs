@@ -65,6 +65,8 @@ struct Ctx {
     /// The run report in the bucket (`None` with `CSS_SYNC_BUCKET_REPORT=off`).
     lake: Option<LakeReport>,
     settings: Settings,
+    /// issue 10 (presence): listings or HEADs, per directory.
+    presence: crate::s3::listing::PresenceSource,
 }
 
 impl Ctx {
@@ -188,6 +190,7 @@ async fn run_as(
             .enabled
             .then(|| IndexWriter::new(s3.clone(), &settings.index, run_id)),
         lake,
+        presence: crate::s3::listing::PresenceSource::new(s3.clone(), settings.s3.presence), // issue 10 (presence)
         settings,
     });
 

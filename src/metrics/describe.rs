@@ -92,6 +92,8 @@ pub fn describe_all() {
         "Upload parts re-sent because the ETag S3 answered was not the MD5 of the bytes sent."
     );
     describe_counter!(PRESENCE_REFUSED, Unit::Count, "Objects found in S3 but not proven to be what css-sync committed (exported again), by reason.");
+    // issue 10 (presence)
+    describe_counter!(PRESENCE_REQUESTS, Unit::Count, "S3 requests made to learn whether objects are already exported, by kind (list: ListObjectsV2 pages, head: HeadObject, get: read-backs).");
     describe_counter!(
         SIDECARS_REPAIRED,
         Unit::Count,
@@ -165,6 +167,9 @@ pub fn describe_all() {
             metrics::counter!(CSS_REQUESTS, "endpoint" => endpoint, "status_class" => class)
                 .increment(0);
         }
+    }
+    for kind in ["list", "head", "get"] {
+        metrics::counter!(PRESENCE_REQUESTS, "kind" => kind).increment(0); // issue 10 (presence)
     }
     for reason in PRESENCE_REASONS {
         metrics::counter!(PRESENCE_REFUSED, "reason" => reason).increment(0);

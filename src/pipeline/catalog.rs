@@ -101,7 +101,7 @@ async fn needs_export(
         }
     };
     // Present only when S3 proves it holds what css-sync committed (crate::s3::presence).
-    match ctx.exporter.s3.presence(&key, &rec).await {
+    match ctx.presence.check(&key, &rec).await {
         Ok((Presence::Present, _)) => {
             ctx.tally.present(region, &rec);
             Ok(None)

@@ -17,6 +17,8 @@ mod error;
 pub mod hygiene;
 pub mod keys;
 mod lake;
+pub mod listing; // issue 10 (presence)
+pub mod listing_rules; // issue 10 (presence)
 pub mod lock;
 mod multipart;
 mod open;
@@ -117,6 +119,8 @@ pub struct S3Settings {
     pub abort_uploads_older_than: Option<std::time::Duration>,
     /// `If-None-Match: *` on the writes that create objects (`S3_CONDITIONAL_WRITES`).
     pub conditional_writes: ConditionalWrites,
+    /// issue 10 (presence): how presence is learnt at re-run time (`S3_PRESENCE*`).
+    pub presence: listing::PresenceSettings,
 }
 
 /// Time limits of every S3 request (`S3_CONNECT_TIMEOUT`, `S3_READ_TIMEOUT`,
@@ -173,6 +177,7 @@ impl Default for S3Settings {
             verify: VerifyMode::default(),
             abort_uploads_older_than: Some(hygiene::DEFAULT_ABORT_OLDER_THAN),
             conditional_writes: ConditionalWrites::default(),
+            presence: listing::PresenceSettings::default(), // issue 10 (presence)
         }
     }
 }

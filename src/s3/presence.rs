@@ -149,14 +149,18 @@ impl S3Target {
             sidecar: self.settings.sidecar,
         };
         let (object, recorded) = if want.sidecar {
+            count("head"); // issue 10 (presence)
+            count("head");
             tokio::try_join!(self.existing(key), self.recorded(key))?
         } else {
+            count("head"); // issue 10 (presence)
             (self.existing(key).await?, None)
         };
         let decision = decide(object.as_ref(), recorded.as_ref(), want);
         if decision != Presence::ReadBack {
             return Ok((decision, object));
         }
+        count("get"); // issue 10 (presence)
         let (size, md5) = self.read_back_inner(key, rec.stored_bytes).await?;
         let decision = match crate::verify::check(rec, size, md5) {
             Ok(_) if want.sidecar => Presence::RepairSidecar,
@@ -165,6 +169,11 @@ impl S3Target {
         };
         Ok((decision, object))
     }
+}
+
+/// issue 10 (presence): `css_sync_presence_requests_total{kind}` (list, head, get).
+pub(crate) fn count(kind: &'static str) {
+    metrics::counter!(crate::metrics::PRESENCE_REQUESTS, "kind" => kind).increment(1);
 }
 
 /// The `css-md5` user metadata of a `HeadObject` answer, lowercased.

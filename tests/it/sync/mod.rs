@@ -31,6 +31,7 @@ mod plan;
 // issue 8 (polling): the all-jobs status round and its fallbacks.
 mod polling;
 mod preflight;
+mod presence_list; // issue 10 (presence)
 mod progress;
 mod proof;
 mod purge;
