@@ -34,5 +34,6 @@ mod preflight;
 mod progress;
 mod proof;
 mod purge;
+mod state_store; // issue 10 (store)
 mod variants;
 mod webhook;
