@@ -29,6 +29,7 @@ fn own_files_are_never_judged() {
         ("p/_index/region=x/part-1.jsonl", true),
         ("p/_css-sync/reports/r.json", true),
         ("p/_css-sync/check/r", true),
+        ("p/_css-sync/state/v1/us/all.json", true),
         ("q/_css-sync/x", false),
         ("p/region=x/_css-sync.mp3", false),
     ];

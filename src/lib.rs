@@ -31,6 +31,7 @@
 //! | [`entry_names`] | pure: which record a zip entry is (exact name, else a unique `/`·`:` suffix) |
 //! | [`export`] | one entry → one verified S3 object (or none): the export gate |
 //! | [`s3`] | S3 client, keys, uploads (PutObject / multipart with abort) committed only against a proof and proven from S3's answer; presence, conditional writes, stale-upload hygiene |
+//! | [`state`] | state documents in the bucket (`_css-sync/state/v1/`): keys, read-modify-write with `If-Match` or a read-after-write fallback |
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
 //! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
 //! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |
@@ -108,6 +109,7 @@ pub mod run_id;
 pub mod s3;
 pub mod secret;
 pub mod shutdown;
+pub mod state; // issue 10 (store)
 pub mod unzip;
 pub mod verify;
 pub mod webhook;

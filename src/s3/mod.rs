@@ -43,6 +43,7 @@ pub use lock::{LockHeaders, LockMode, ObjectLock, RetainFor, Retention};
 pub use presence::{ExistingObject, Presence};
 pub use proof::VerifyMode;
 pub use request::ObjectMeta;
+pub use small::Precondition; // issue 10 (store)
 pub use upload::{Committed, Upload};
 
 use crate::css::model::ObjectRecord;

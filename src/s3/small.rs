@@ -1,8 +1,9 @@
 //! Small objects written whole with one `PutObject`: the metadata sidecar beside an object
 //! (written only after its object committed, carrying that object's committed ETag and size so
-//! the next run can tell the object is still the one css-sync wrote) and index files. Every
-//! write carries `Content-MD5` and is proven like an object ([`super::confirm`]). Never writes
-//! a sidecar for an object that did not commit.
+//! the next run can tell the object is still the one css-sync wrote), index files and the
+//! checkpoint documents of [`crate::state`] (written with a [`Precondition`]). Every write
+//! carries `Content-MD5` and is proven like an object ([`super::confirm`]). Never writes a
+//! sidecar for an object that did not commit.
 
 use std::collections::HashMap;
 
@@ -23,6 +24,29 @@ pub const META_ETAG: &str = "css-sync-etag";
 pub const META_SIZE: &str = "css-sync-size";
 /// Object and sidecar user metadata: the catalog checksum, lowercase.
 pub const META_MD5: &str = "css-md5";
+
+/// issue 10 (store): the condition a small write is sent under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// Unconditional.
+    None,
+    /// `If-Match: <etag>`: only over the version read (read-modify-write).
+    IfMatch(String),
+    /// `If-None-Match: *`: only where no object is.
+    IfAbsent,
+}
+
+impl Precondition {
+    /// The condition of a send after our own write was disproved: [`super::confirm`] deleted
+    /// it, so the key is absent unless someone wrote meanwhile (then 412, and the caller
+    /// reloads). Unconditional stays unconditional.
+    fn after_disproved(&self) -> Precondition {
+        match self {
+            Precondition::None => Precondition::None,
+            _ => Precondition::IfAbsent,
+        }
+    }
+}
 
 impl S3Target {
     /// Writes the catalog record JSON beside a committed object, at [`sidecar_key`], with the
@@ -79,6 +103,29 @@ impl S3Target {
         self.put_small_with(key, body, content_type, None).await
     }
 
+    /// issue 10 (store): [`S3Target::put_small`] under a [`Precondition`]. A refused condition
+    /// is the mapped 412 ([`super::conditional::is_precondition_failed`]); nothing is deleted
+    /// then. Returns the ETag S3 answered.
+    pub async fn put_small_if(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+        pre: Precondition,
+    ) -> Result<Option<String>, S3Error> {
+        let mut sends = 0u32;
+        super::confirm::resend_while_disproved(key, || {
+            sends += 1;
+            let pre = if sends == 1 {
+                pre.clone()
+            } else {
+                pre.after_disproved()
+            };
+            self.put_small_once(key, body.clone(), content_type, None, pre)
+        })
+        .await
+    }
+
     /// A write whose answer disproves the stored bytes is sent again
     /// ([`super::confirm::resend_while_disproved`]), as the bytes are at hand.
     async fn put_small_with(
@@ -89,7 +136,13 @@ impl S3Target {
         metadata: Option<HashMap<String, String>>,
     ) -> Result<Option<String>, S3Error> {
         super::confirm::resend_while_disproved(key, || {
-            self.put_small_once(key, body.clone(), content_type, metadata.clone())
+            self.put_small_once(
+                key,
+                body.clone(),
+                content_type,
+                metadata.clone(),
+                Precondition::None, // issue 10 (store)
+            )
         })
         .await
     }
@@ -100,6 +153,7 @@ impl S3Target {
         body: Bytes,
         content_type: &str,
         metadata: Option<HashMap<String, String>>,
+        pre: Precondition, // issue 10 (store)
     ) -> Result<Option<String>, S3Error> {
         let digest = md5_of(body.clone()).await?;
         let size = body.len() as u64;
@@ -111,6 +165,11 @@ impl S3Target {
             .content_type(content_type)
             .content_md5(base64::engine::general_purpose::STANDARD.encode(digest))
             .set_metadata(metadata)
+            .set_if_match(match &pre {
+                Precondition::IfMatch(e_tag) => Some(e_tag.clone()),
+                _ => None,
+            })
+            .set_if_none_match((pre == Precondition::IfAbsent).then(|| "*".to_string()))
             .body(ByteStream::from(body));
         let out = with_storage_options!(req, self.settings)
             .send()

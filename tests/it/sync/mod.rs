@@ -35,5 +35,6 @@ mod presence_list; // issue 10 (presence)
 mod progress;
 mod proof;
 mod purge;
+mod state_store; // issue 10 (store)
 mod variants;
 mod webhook;
