@@ -51,7 +51,13 @@ async fn searches(sim: &Proc) -> (Vec<Value>, Vec<Value>) {
         .await
         .into_iter()
         .filter(|r| r["method"] == "GET" && r["path"].as_str().unwrap_or("").ends_with("/objects"))
-        .partition(|r| r["query"].as_str().unwrap_or("").contains("createdTime"))
+        .partition(|r| {
+            // The filter parameter, not sortField=createdTime.
+            let query = r["query"].as_str().unwrap_or("");
+            query
+                .split('&')
+                .any(|p| p.starts_with("filter=") && p.contains("createdTime"))
+        })
 }
 
 /// id → MD5 of what a bucket holds (css-sync's own files left out).
@@ -59,7 +65,11 @@ async fn ids_and_md5s(s3: &S3Server, bucket: &str) -> BTreeMap<String, String> {
     read_back(&s3.client(), bucket)
         .await
         .into_iter()
-        .filter(|(k, _)| !k.starts_with("_css-sync/") && !k.ends_with(".metadata.json"))
+        .filter(|(k, _)| {
+            !k.starts_with("_css-sync/")
+                && !k.starts_with("_index/")
+                && !k.ends_with(".metadata.json")
+        })
         .map(|(k, v)| (k, v.md5))
         .collect()
 }
