@@ -29,7 +29,8 @@ mod tests {
     #[test]
     fn states_per_flag_and_filter() {
         let both = Ok(vec!["AVAILABLE".to_string(), "ARCHIVED".to_string()]);
-        let table: &[(bool, Option<&str>, Result<Vec<String>, ()>)] = &[
+        type Row<'a> = (bool, Option<&'a str>, Result<Vec<String>, ()>);
+        let table: &[Row] = &[
             (false, None, Ok(vec![])),
             (false, Some("objectState==REVOKED"), Ok(vec![])),
             (true, None, both.clone()),

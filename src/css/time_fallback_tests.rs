@@ -73,12 +73,8 @@ fn the_probe_filter_drops_only_the_time_clauses() {
 #[test]
 fn place_keeps_since_inclusive_until_exclusive() {
     let (s, u) = (Some(at(10)), Some(at(12)));
-    let table: &[(
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-        Place,
-    )] = &[
+    type At = Option<DateTime<Utc>>;
+    let table: &[(At, At, At, Place)] = &[
         (Some(at(13)), s, u, Place::TooNew),
         (Some(at(12)), s, u, Place::TooNew),
         (Some(at(11)), s, u, Place::Keep),

@@ -197,7 +197,7 @@ fn error_500_mode_refuses_only_filters_naming_created_time() {
 
 #[test]
 fn archived_objects_are_listed_only_when_the_filter_asks_for_them() {
-    let objs = vec![
+    let objs = [
         obj(0, "callrecording", "AVAILABLE", 5),
         obj(1, "callrecording", "ARCHIVED", 5),
         obj(2, "callrecording", "REVOKED", 5),
