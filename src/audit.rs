@@ -89,10 +89,10 @@ async fn catalog(
     max_objects: usize,
     report: &mut AuditReport,
 ) -> Result<HashMap<String, Expected>, String> {
-    let filter = settings.run.filter.to_fiql().map_err(|e| error_chain(&e))?;
+    let filter = &settings.run.filter;
     let mut expected = HashMap::new();
     for region in regions {
-        let mut search = std::pin::pin!(css.search(region, filter.clone()));
+        let mut search = std::pin::pin!(css.search_window(region, filter));
         while let Some(rec) = search
             .try_next()
             .await

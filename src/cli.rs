@@ -202,6 +202,13 @@ pub struct SelectionArgs {
     /// and CSS_FILTER.
     #[arg(long, env = "CSS_IDS_FILE")]
     pub ids: Option<PathBuf>,
+    // issue 10 (css)
+    /// Also list ARCHIVED objects (objectState AVAILABLE or ARCHIVED) and ask CSS to restore
+    /// each one (POST …/objects/{id}/restore); they are reported `not_available.ARCHIVED` and
+    /// `restore_requested`, never failures, and a later run exports them once AVAILABLE.
+    /// Refused with a CSS_FILTER that names objectState.
+    #[arg(long, env = "CSS_RESTORE_ARCHIVED", default_value_t = defaults::RESTORE_ARCHIVED, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub restore_archived: bool,
 }
 
 #[derive(Debug, Args)]

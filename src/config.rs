@@ -74,6 +74,8 @@ pub struct RunSettings {
     /// catalog. Never combined with a search filter.
     pub ids: Option<Arc<IdList>>,
     pub lookup_concurrency: usize,
+    /// issue 10 (css): `CSS_RESTORE_ARCHIVED`: ARCHIVED objects are listed and restored.
+    pub restore_archived: bool,
 }
 
 /// Everything a sync needs, validated.
@@ -265,17 +267,23 @@ impl Settings {
                 return Err(invalid("CSS_UNTIL", "must be later than CSS_SINCE"));
             }
         }
+        let extra = a.selection.filter.clone().filter(|f| !f.trim().is_empty());
+        // issue 10 (css)
+        let states = states::search_states(a.selection.restore_archived, extra.as_deref())
+            .map_err(|r| invalid("CSS_RESTORE_ARCHIVED", r))?;
         let filter = SearchFilter {
             types: clean_list(&a.selection.types),
             since,
             until,
-            extra: a.selection.filter.clone().filter(|f| !f.trim().is_empty()),
+            states,
+            extra,
         };
         // The types alone first, so the message names the variable that is wrong.
         let types_only = SearchFilter {
             types: filter.types.clone(),
             since: None,
             until: None,
+            states: vec![],
             extra: None,
         };
         types_only
@@ -313,6 +321,7 @@ impl Settings {
             check_concurrency: at_least_one("S3_CHECK_CONCURRENCY", t.check_concurrency)?,
             ids,
             lookup_concurrency: at_least_one("CSS_LOOKUP_CONCURRENCY", t.lookup_concurrency)?,
+            restore_archived: a.selection.restore_archived, // issue 10 (css)
         };
         // issue 7 (metrics)
         let push = metrics::push_settings(&a.metrics, &run.regions)?;
@@ -365,6 +374,10 @@ pub mod presence; // issue 10 (presence)
 
 #[path = "config/progress.rs"]
 mod progress;
+
+// issue 10 (css)
+#[path = "config/states.rs"]
+mod states;
 
 #[cfg(test)]
 #[path = "config/tests.rs"]

@@ -109,6 +109,9 @@ pub const PURGE_MAX: usize = 1000;
 pub const AUDIT_MAX_OBJECTS: usize = 1_000_000;
 // end issue 7 (commands)
 
+/// issue 10 (css): `CSS_RESTORE_ARCHIVED`: ARCHIVED objects are neither listed nor restored.
+pub const RESTORE_ARCHIVED: bool = false;
+
 #[cfg(test)]
 mod tests {
     use super::*;

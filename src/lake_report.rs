@@ -85,7 +85,7 @@ pub struct Line {
     #[serde(rename = "type")]
     pub object_type: String,
     pub object_name: String,
-    /// `exported`, `present` or `failed`.
+    /// `exported`, `present`, `failed` or `not_available` (issue 10).
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
@@ -128,6 +128,19 @@ pub fn line_for(
             Some(reason.to_string()),
             None,
         ),
+        // issue 10 (css): not in the lake, so also in `errors` mode.
+        (
+            _,
+            Outcome::NotAvailable {
+                state,
+                restore_requested,
+            },
+        ) => (
+            "not_available",
+            None,
+            Some(not_available_reason(state, restore_requested)),
+            None,
+        ),
     };
     Some(Line {
         run_id: run_id.to_string(),
@@ -146,6 +159,15 @@ pub fn line_for(
             .map(|c| c.trim().to_ascii_lowercase()),
         etag,
     })
+}
+
+/// issue 10 (css): the reason of a `not_available` line: the state, and whether a restore
+/// was requested.
+pub fn not_available_reason(state: &str, restore_requested: bool) -> String {
+    match restore_requested {
+        true => format!("{state}; restore requested"),
+        false => state.to_string(),
+    }
 }
 
 /// The key of the run summary.

@@ -81,6 +81,16 @@ pub const LAST_RUN: &str = "css_sync_last_run_timestamp_seconds";
 /// Unix time of the last run that ended with exit code 0.
 pub const LAST_SUCCESS: &str = "css_sync_last_success_timestamp_seconds";
 
+// issue 10 (css): time-filter fallback, objects not AVAILABLE, restores.
+/// 1 for a region whose server refused `createdTime` filters in this run (listed newest first
+/// with the window applied client-side), by `region`.
+pub const TIME_FILTER_FALLBACK: &str = "css_sync_time_filter_fallback";
+/// Catalog records not AVAILABLE (not exported, not failures), by `region` and `state`.
+pub const OBJECTS_NOT_AVAILABLE: &str = "css_sync_objects_not_available_total";
+/// ARCHIVED objects whose restore CSS accepted (`CSS_RESTORE_ARCHIVED`), by `region`.
+pub const RESTORES_REQUESTED: &str = "css_sync_restores_requested_total";
+// end issue 10 (css)
+
 /// Bucket bounds of [`JOB_WAIT_SECONDS`], seconds: bulk jobs take from a few seconds to the
 /// hour of the default `CSS_JOB_DEADLINE`.
 pub const JOB_WAIT_BUCKETS: [f64; 12] = [

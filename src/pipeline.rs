@@ -276,6 +276,7 @@ async fn run_as(
     };
     progress.finish().await; // issue 7 (progress): bars end before the summary
     let mut report = ctx.tally.finish(regions, errors, interrupted);
+    report.time_filter_fallback = ctx.css.time_filter_fallback_regions(); // issue 10 (css)
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
     match &ctx.lake {

@@ -77,15 +77,8 @@ async fn plan_region(
         max_objects: run.batch_max_objects,
         max_bytes: run.batch_max_bytes,
     });
-    let filter = match run.filter.to_fiql() {
-        Ok(f) => f,
-        Err(e) => {
-            plan.error = Some(error_chain(&e));
-            return plan;
-        }
-    };
     let mut judged = std::pin::pin!(css
-        .search(region, filter)
+        .search_window(region, &run.filter)
         .map_ok(|rec| async move {
             let v = judge(s3, region, &rec).await;
             Ok::<_, CssError>((rec, v))

@@ -118,8 +118,8 @@ async fn purge_region(
     budget: &mut usize,
     report: &mut PurgeReport,
 ) -> Result<(), CssError> {
-    let filter = ctx.settings.sync.run.filter.to_fiql()?;
-    let mut search = std::pin::pin!(ctx.css.search(region, filter));
+    let filter = &ctx.settings.sync.run.filter;
+    let mut search = std::pin::pin!(ctx.css.search_window(region, filter));
     let mut batch: Vec<Candidate> = Vec::new();
     let mut failure = None;
     loop {

@@ -38,6 +38,12 @@ pub struct Counts {
     pub exported: u64,
     pub failed: u64,
     pub bytes_exported: u64,
+    // issue 10 (css)
+    /// Records not AVAILABLE, by objectState (`{"ARCHIVED": 2, "REVOKED": 1}`): neither
+    /// exported nor failures.
+    pub not_available: BTreeMap<String, u64>,
+    /// ARCHIVED objects whose restore CSS accepted (`CSS_RESTORE_ARCHIVED`).
+    pub restore_requested: u64,
 }
 
 impl Counts {
@@ -47,6 +53,15 @@ impl Counts {
         self.exported += o.exported;
         self.failed += o.failed;
         self.bytes_exported += o.bytes_exported;
+        for (state, n) in &o.not_available {
+            *self.not_available.entry(state.clone()).or_default() += n;
+        }
+        self.restore_requested += o.restore_requested;
+    }
+
+    /// issue 10 (css): records not AVAILABLE, every state.
+    pub fn not_available_total(&self) -> u64 {
+        self.not_available.values().sum()
     }
 }
 
@@ -110,6 +125,9 @@ pub struct Report {
     /// or when S3 was never reached).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket_report: Option<objects::Written>,
+    /// issue 10 (css): regions whose server refused `createdTime` filters, listed newest
+    /// first with the window applied by css-sync (`CssClient::time_filters_refused`).
+    pub time_filter_fallback: Vec<String>,
 }
 
 impl Report {
@@ -139,6 +157,7 @@ impl Report {
             ids: None,
             exit_code: None,
             bucket_report: None,
+            time_filter_fallback: vec![], // issue 10 (css)
         };
         report.seal();
         report
@@ -210,6 +229,26 @@ impl Report {
         }
         if self.unaccounted > 0 {
             let _ = writeln!(s, "UNACCOUNTED objects: {}", self.unaccounted);
+        }
+        // issue 10 (css)
+        for (state, n) in &self.totals.not_available {
+            let _ = writeln!(
+                s,
+                "not available ({state}): {n} (not exported, not failures)"
+            );
+        }
+        if self.totals.restore_requested > 0 {
+            let n = self.totals.restore_requested;
+            let _ = writeln!(
+                s,
+                "restore requested: {n} ARCHIVED objects (a later run exports them once AVAILABLE)"
+            );
+        }
+        for r in &self.time_filter_fallback {
+            let _ = writeln!(
+                s,
+                "region {r}: CSS refused createdTime filters; the window was applied by css-sync"
+            );
         }
         if let Some(ids) = &self.ids {
             s.push_str(&ids.to_text());

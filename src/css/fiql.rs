@@ -1,6 +1,7 @@
 //! Builds the FIQL `filter` for `GET …/objects` from the worker's settings: object types ORed,
-//! a `createdTime` window in epoch milliseconds (since inclusive, until exclusive), and an
-//! optional operator-supplied extra clause ANDed in parentheses. Pure and validating: it
+//! a `createdTime` window in epoch milliseconds (since inclusive, until exclusive), the object
+//! states asked for (issue 10: `AVAILABLE` and `ARCHIVED` with `CSS_RESTORE_ARCHIVED`), ORed,
+//! and an optional operator-supplied extra clause ANDed in parentheses. Pure and validating: it
 //! rejects values that could change the meaning of the query; it never sends anything.
 
 use chrono::{DateTime, Utc};
@@ -16,14 +17,24 @@ pub struct SearchFilter {
     pub since: Option<DateTime<Utc>>,
     /// `createdTime < until` (exclusive).
     pub until: Option<DateTime<Utc>>,
+    /// issue 10 (css): objectStates asked for, ORed (`(objectState==AVAILABLE,objectState==ARCHIVED)`).
+    /// Empty: the server's default, AVAILABLE only. Never combined with an `extra` naming
+    /// objectState (`crate::config` refuses it).
+    pub states: Vec<String>,
     /// A raw FIQL clause ANDed to the rest, e.g. `objectState==AVAILABLE,objectState==REVOKED`.
     pub extra: Option<String>,
+}
+
+/// issue 10 (css): true if a raw FIQL clause names `objectState` (the server then lists the
+/// states it selects instead of AVAILABLE only).
+pub fn names_object_state(extra: &str) -> bool {
+    extra.contains("objectState")
 }
 
 impl SearchFilter {
     /// The FIQL string, `None` when nothing restricts the search.
     ///
-    /// `(type==a,type==b);createdTime=ge=<ms>;createdTime=lt=<ms>;(<extra>)`
+    /// `(type==a,type==b);createdTime=ge=<ms>;createdTime=lt=<ms>;(objectState==A,…);(<extra>)`
     pub fn to_fiql(&self) -> Result<Option<String>, CssError> {
         let mut clauses = Vec::new();
 
@@ -56,6 +67,24 @@ impl SearchFilter {
         }
         if let Some(until) = self.until {
             clauses.push(format!("createdTime=lt={}", until.timestamp_millis()));
+        }
+
+        // issue 10 (css)
+        let mut states: Vec<&str> = Vec::new();
+        for s in &self.states {
+            let s = s.trim();
+            validate_type(s)?;
+            if !states.contains(&s) {
+                states.push(s);
+            }
+        }
+        match states.as_slice() {
+            [] => {}
+            [one] => clauses.push(format!("objectState=={one}")),
+            many => {
+                let ored: Vec<String> = many.iter().map(|s| format!("objectState=={s}")).collect();
+                clauses.push(format!("({})", ored.join(",")));
+            }
         }
 
         if let Some(extra) = self
@@ -154,6 +183,7 @@ mod tests {
             types: vec!["callcenterrecording".into(), "screenrecording".into()],
             since: Some(at(2024, 9, 1)),
             until: Some(at(2024, 10, 1)),
+            states: vec![],
             extra: Some("objectState==AVAILABLE,objectState==REVOKED".into()),
         };
         assert_eq!(
@@ -219,6 +249,29 @@ mod tests {
             ok.to_fiql().unwrap().unwrap(),
             "(name==\"a)b\";(x==1,y==2))"
         );
+    }
+
+    // issue 10 (css)
+    #[test]
+    fn states_are_ored_in_one_clause() {
+        let f = SearchFilter {
+            types: vec!["voicemail".into()],
+            since: Some(at(2024, 9, 1)),
+            states: vec!["AVAILABLE".into(), "ARCHIVED".into(), "AVAILABLE".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            f.to_fiql().unwrap().unwrap(),
+            "type==voicemail;createdTime=ge=1725148800000;\
+             (objectState==AVAILABLE,objectState==ARCHIVED)"
+        );
+        let bad = SearchFilter {
+            states: vec!["A;B".into()],
+            ..Default::default()
+        };
+        assert!(matches!(bad.to_fiql(), Err(CssError::BadFilter(_))));
+        assert!(names_object_state("(objectState==REVOKED)"));
+        assert!(!names_object_state("type==x"));
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub mod page_key;
 mod paging;
 mod range;
 pub mod retry;
+// issue 10 (css): the createdTime fallback, ARCHIVED restores.
+mod restore;
+mod search_window;
+pub mod time_fallback;
 
 use std::fmt;
 use std::sync::Arc;
@@ -33,6 +37,7 @@ pub use error::safe_url;
 pub use error::CssError;
 pub use fiql::SearchFilter;
 pub use model::{JobState, JobStatus, ObjectRecord};
+pub use restore::Restore;
 pub use retry::RetryPolicy;
 
 use crate::metrics::CSS_REQUESTS;
@@ -107,6 +112,8 @@ struct Inner {
     http_timeout: Duration,
     page_size: PageSize,
     auth: auth::TokenSource,
+    /// issue 10 (css): regions whose server refused createdTime filters in this run.
+    time_refused: search_window::Refused,
 }
 
 impl fmt::Debug for CssClient {
@@ -158,6 +165,7 @@ impl CssClient {
                 http_timeout: cfg.http_timeout,
                 page_size: cfg.page_size,
                 auth,
+                time_refused: Default::default(),
             }),
         })
     }

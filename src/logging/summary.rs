@@ -28,6 +28,9 @@ pub fn sync(report: &Report, exit_code: u8, quiet: bool) {
                 "exported": t.exported,
                 "failed": t.failed,
                 "bytes_exported": t.bytes_exported,
+                "not_available": t.not_available, // issue 10 (css)
+                "restore_requested": t.restore_requested,
+                "time_filter_fallback": report.time_filter_fallback,
                 "unaccounted": report.unaccounted,
                 "unsettled": report.unsettled,
                 "aborts_unconfirmed": report.aborts_unconfirmed,

@@ -153,6 +153,15 @@ pub fn describe_all() {
         Unit::Seconds,
         "Unix time of the last run that ended with exit code 0."
     );
+    // issue 10 (css)
+    describe_gauge!(TIME_FILTER_FALLBACK, Unit::Count, "1 for a region whose CSS server refused createdTime filters in this run: listed newest first without them, the window applied by css-sync (stopping at its start), by region.");
+    describe_counter!(OBJECTS_NOT_AVAILABLE, Unit::Count, "Catalog records not AVAILABLE (ARCHIVED, REVOKED, ...): not exported and not failures, by region and state.");
+    describe_counter!(
+        RESTORES_REQUESTED,
+        Unit::Count,
+        "ARCHIVED objects whose restore CSS accepted (CSS_RESTORE_ARCHIVED), by region."
+    );
+    // end issue 10 (css)
     for counter in [
         TOKENS_FETCHED,
         MULTIPART_ABORTED,
@@ -184,6 +193,7 @@ pub fn init_regions(regions: &[String], types: &[String]) {
     for region in regions {
         let r = || region.to_string();
         metrics::counter!(JOBS_STARTED, "region" => r()).increment(0);
+        metrics::counter!(RESTORES_REQUESTED, "region" => r()).increment(0); // issue 10 (css)
         for outcome in JOB_OUTCOMES {
             metrics::counter!(JOBS_FINISHED, "region" => r(), "outcome" => outcome).increment(0);
         }

@@ -1,6 +1,6 @@
 //! The catalog side of one region's sync: pages the catalog (or takes the records the id
 //! lookups found), counts every record in the tally, settles what needs nothing (not
-//! AVAILABLE, no key, already in S3 as css-sync committed it — [`crate::s3::presence`]) and
+//! AVAILABLE — an ARCHIVED one restored first with `CSS_RESTORE_ARCHIVED` —, no key, already in S3 as css-sync committed it — [`crate::s3::presence`]) and
 //! hands the rest to the batcher, whose batches go on to [`super::deliver`]. A catalog that
 //! fails part-way ends the listing, never the objects already listed. It never downloads or
 //! uploads an object.
@@ -31,7 +31,7 @@ pub(super) async fn find_work(
         max_bytes: run.batch_max_bytes,
     });
     let records: BoxStream<'static, Result<ObjectRecord, CssError>> = match source {
-        Source::Catalog => ctx.css.search(&region, run.filter.to_fiql()?).boxed(),
+        Source::Catalog => ctx.css.search_window(&region, &run.filter), // issue 10 (css)
         Source::Found(Some(rx)) => tokio_stream_from(rx).map(Ok).boxed(),
         Source::Found(None) => futures::stream::empty().boxed(),
     };
@@ -88,9 +88,22 @@ async fn needs_export(
         lake.ready().await; // lines in memory stay bounded while S3 is slow
     }
     ctx.tally.found(region, &rec);
+    // issue 10 (css): not AVAILABLE is an outcome of its own, not a failure.
     if let Some(state) = rec.object_state.as_deref().filter(|s| *s != "AVAILABLE") {
-        let why = Rejection::new(Stage::Catalog, Cause::NotAvailable(state.to_string()));
-        ctx.tally.failed(region, &rec, &why, 0);
+        let restore = ctx.settings.run.restore_archived && state == "ARCHIVED";
+        let requested = match restore {
+            false => false,
+            true => match ctx.css.restore(region, &rec.id).await {
+                Ok(_) => true,
+                Err(e) => {
+                    warn!(region, id = %rec.id, error = %error_chain(&e), "restore request failed");
+                    let why = Rejection::new(Stage::Catalog, Cause::Css(e));
+                    ctx.tally.failed(region, &rec, &why, 1);
+                    return Ok(None);
+                }
+            },
+        };
+        ctx.tally.not_available(region, &rec, state, requested);
         return Ok(None);
     }
     let key = match ctx.exporter.key(region, &rec) {

@@ -16,6 +16,12 @@ pub enum Outcome<'a> {
     Present,
     /// Failed for good (or cut off by an interrupt: stage `interrupted`).
     Failed { stage: Stage, reason: &'a str },
+    /// issue 10 (css): not AVAILABLE (`state`, e.g. ARCHIVED): not exported, not a failure;
+    /// `restore_requested` when CSS accepted a restore, so a later run can export it.
+    NotAvailable {
+        state: &'a str,
+        restore_requested: bool,
+    },
 }
 
 /// One object settling, as the tally sees it. `rec` is absent only for an object an

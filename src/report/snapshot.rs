@@ -81,6 +81,8 @@ pub(super) enum Settled {
     Present,
     Exported,
     Failed,
+    /// issue 10 (css): not AVAILABLE (settled without export or failure).
+    NotAvailable,
 }
 
 impl Settled {
@@ -89,6 +91,7 @@ impl Settled {
             Settled::Present => "present",
             Settled::Exported => "exported",
             Settled::Failed => "failed",
+            Settled::NotAvailable => "not_available",
         }
     }
 }
@@ -109,7 +112,7 @@ pub(super) fn settled(s: &mut RegionSnapshot, how: Settled, bytes: u64) {
             s.bytes_exported += bytes;
         }
         Settled::Failed => s.failed += 1,
-        Settled::Present => {}
+        Settled::Present | Settled::NotAvailable => {}
     }
 }
 

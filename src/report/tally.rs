@@ -250,6 +250,47 @@ impl Tally {
         });
     }
 
+    // issue 10 (css)
+    /// The record is not AVAILABLE (`state`): settled as neither exported nor failed, counted
+    /// per state; `restore_requested` when CSS accepted a restore of this ARCHIVED object (a
+    /// later run exports it once AVAILABLE).
+    pub fn not_available(
+        &self,
+        region: &str,
+        rec: &ObjectRecord,
+        state: &str,
+        restore_requested: bool,
+    ) {
+        self.with(region, &rec.object_type, |c| {
+            *c.not_available.entry(state.to_string()).or_default() += 1;
+            c.restore_requested += u64::from(restore_requested);
+        });
+        self.close(region, rec, Settled::NotAvailable, None);
+        metrics::counter!(m::OBJECTS_NOT_AVAILABLE, "region" => region.to_string(), "state" => state.to_string()).increment(1);
+        if restore_requested {
+            metrics::counter!(m::RESTORES_REQUESTED, "region" => region.to_string()).increment(1);
+        }
+        // An ARCHIVED object still has to be exported before CSS deletes it: it stays in
+        // the retention-risk gauges like a failure; any other state is out of reach.
+        match state {
+            "ARCHIVED" => self.window.failed(region, rec),
+            _ => self.window.settled(region, rec),
+        }
+        self.settle_id(&rec.id, || Outcome::NotAvailable {
+            region: region.to_string(),
+            object_state: state.to_string(),
+        });
+        self.tell(
+            region,
+            rec,
+            Line::NotAvailable {
+                state,
+                restore_requested,
+            },
+        );
+    }
+    // end issue 10 (css)
+
     pub fn region_done(&self, region: &str, took: Duration) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner
@@ -283,6 +324,7 @@ impl Tally {
             totals.found,
             totals.already_present,
             totals.exported,
+            totals.not_available_total(), // issue 10 (css)
             totals.failed,
         );
         let duration = self.started.elapsed();
@@ -308,6 +350,7 @@ impl Tally {
             ids: self.ids.as_ref().map(Ledger::finish),
             exit_code: None,
             bucket_report: None,
+            time_filter_fallback: vec![], // issue 10 (css): set by the pipeline
         }
     }
 }

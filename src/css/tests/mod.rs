@@ -4,6 +4,7 @@
 mod catalog;
 mod download;
 mod kit;
+mod time_window; // issue 10 (css)
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

@@ -50,6 +50,9 @@ pub struct SimObject {
     /// Deleted while the server runs: by simulated retention (`--retention-per-page`) or by
     /// `DELETE …/bulk` (see [`super::delete`]).
     pub expired: AtomicBool,
+    /// issue 10 (css): an ARCHIVED object is AVAILABLE from this instant on, set by the first
+    /// `POST …/objects/{id}/restore` (see [`super::restore`]).
+    pub restored_at: OnceLock<std::time::Instant>,
     pub digest: OnceLock<Digest>,
 }
 
@@ -81,13 +84,23 @@ impl SimObject {
         }
     }
 
-    /// The state now: the catalog's, or DELETED once retention removed the object.
+    /// The state now: the catalog's, DELETED once retention removed the object, AVAILABLE
+    /// once an ARCHIVED object's restore has completed (issue 10).
     pub fn current_state(&self) -> &str {
         if self.expired.load(Ordering::Relaxed) {
             "DELETED"
+        } else if self.state == "ARCHIVED" && self.restore_done() {
+            "AVAILABLE"
         } else {
             &self.state
         }
+    }
+
+    /// issue 10 (css): a restore was requested and its delay has passed.
+    pub fn restore_done(&self) -> bool {
+        self.restored_at
+            .get()
+            .is_some_and(|t| std::time::Instant::now() >= *t)
     }
 
     pub fn tag(&self, key: &str) -> Option<&str> {
@@ -323,6 +336,7 @@ fn record_from_json(r: &Json) -> Result<SimObject, String> {
         poison: false,
         part_style_checksum: s("checksum").is_some_and(|c| c.ends_with("-1")),
         expired: AtomicBool::new(false),
+        restored_at: OnceLock::new(),
         digest: OnceLock::new(),
     })
 }
@@ -357,6 +371,28 @@ mod tests {
         assert_eq!(j["storedBytes"], 123);
         assert!(Catalog::parse_file(r#"[{"id":"a"}]"#, "uk").is_err());
         assert!(Catalog::parse_file("{}", "uk").is_err());
+    }
+
+    // issue 10 (css)
+    #[test]
+    fn archived_becomes_available_once_its_restore_delay_passed() {
+        let text = r#"[{"id":"a","type":"voicemail","objectName":"a.mp3","storedBytes":3,
+                        "objectState":"ARCHIVED"},
+                       {"id":"b","type":"voicemail","objectName":"b.mp3","storedBytes":3,
+                        "objectState":"ARCHIVED"}]"#;
+        let objs = Catalog::parse_file(text, "uk").unwrap();
+        let (a, b) = (&objs[0], &objs[1]);
+        assert_eq!(a.current_state(), "ARCHIVED");
+        let now = std::time::Instant::now();
+        a.restored_at.set(now).unwrap();
+        b.restored_at
+            .set(now + std::time::Duration::from_secs(3600))
+            .unwrap();
+        assert_eq!(a.current_state(), "AVAILABLE");
+        assert!(a.is_available());
+        assert_eq!(b.current_state(), "ARCHIVED", "still restoring");
+        b.expired.store(true, Ordering::Relaxed);
+        assert_eq!(b.current_state(), "DELETED");
     }
 
     #[test]

@@ -60,6 +60,18 @@ pub enum PageKeys {
     PageServed,
 }
 
+// issue 10 (css)
+/// Whether `GET …/objects` accepts `createdTime` in its filter (`--time-filter`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TimeFilter {
+    /// Time clauses work.
+    Ok,
+    /// Any search whose filter mentions createdTime answers 500, every time (as a public
+    /// client reports for some accounts); filters without it work.
+    #[value(name = "error-500")]
+    Error500,
+}
+
 /// css-sim: a fault-injecting stand-in for 8x8 Cloud Storage Service (CSS) v3.
 #[derive(Args, Clone, Debug)]
 pub struct SimConfig {
@@ -200,6 +212,20 @@ pub struct SimConfig {
     /// Cap on each download body's speed in bytes/s (e.g. 5MB, 8MiB); 0 = unlimited.
     #[arg(long, env = "CSS_SIM_BANDWIDTH", default_value = "0", value_parser = parse_size)]
     pub bandwidth: u64,
+    // issue 10 (css)
+    /// `ok`, or `error-500`: every `GET …/objects` whose filter mentions createdTime answers
+    /// 500 (persistently), filters without it work.
+    #[arg(long, env = "CSS_SIM_TIME_FILTER", value_enum, default_value = "ok")]
+    pub time_filter: TimeFilter,
+    /// Make N AVAILABLE objects ARCHIVED (spread by seed): listed only when the filter asks
+    /// for objectState==ARCHIVED, their content and bulk downloads refused until restored.
+    #[arg(long, env = "CSS_SIM_ARCHIVED", default_value_t = 0)]
+    pub archived: u64,
+    /// How long `POST …/objects/{id}/restore` takes: the object is AVAILABLE this long after
+    /// the first restore request (`500ms`, `5s`, `2m`; a bare number is seconds).
+    #[arg(long, env = "CSS_SIM_RESTORE_DELAY", default_value = "5s", value_parser = parse_delay_ms)]
+    pub restore_delay: u64,
+    // end issue 10 (css)
     #[command(flatten)]
     pub faults: FaultArgs,
 }
@@ -413,6 +439,26 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     bytes
         .filter(|b| *b <= MAX_SIZE)
         .ok_or_else(|| format!("{s:?} is too large (at most {MAX_SIZE} bytes)"))
+}
+
+/// issue 10 (css): `500ms`, `5s`, `2m` or a bare number of seconds → milliseconds.
+pub fn parse_delay_ms(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let bad = || format!("{s:?} is not a delay like 500ms, 5s or 2m");
+    let (num, factor) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (t, 1000.0)
+    };
+    let v: f64 = num.trim().parse().map_err(|_| bad())?;
+    if !v.is_finite() || v < 0.0 || v * factor > 1e12 {
+        return Err(bad());
+    }
+    Ok((v * factor).round() as u64)
 }
 
 /// Epoch milliseconds or an ISO date-time without offset (UTC) → epoch milliseconds.

@@ -82,3 +82,19 @@ fn defaults_validate() {
     assert_eq!(c.regions, vec!["us-east", "uk"]);
     c.validate().unwrap();
 }
+
+// issue 10 (css)
+#[test]
+fn delays_parse_and_archive_defaults_are_off() {
+    assert_eq!(parse_delay_ms("500ms"), Ok(500));
+    assert_eq!(parse_delay_ms("5s"), Ok(5000));
+    assert_eq!(parse_delay_ms("1.5s"), Ok(1500));
+    assert_eq!(parse_delay_ms("2m"), Ok(120_000));
+    assert_eq!(parse_delay_ms("3"), Ok(3000));
+    for bad in ["", "s", "-1s", "fast", "1h"] {
+        assert!(parse_delay_ms(bad).is_err(), "{bad:?}");
+    }
+    let c = SimConfig::for_tests();
+    assert_eq!(c.time_filter, TimeFilter::Ok);
+    assert_eq!((c.archived, c.restore_delay), (0, 5000));
+}

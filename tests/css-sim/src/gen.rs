@@ -316,11 +316,13 @@ fn one(
         poison: false,
         part_style_checksum: false,
         expired: Default::default(),
+        restored_at: OnceLock::new(),
         digest: OnceLock::new(),
     }
 }
 
-/// Applies `--hostile-names` and the poison flags to a generated or loaded catalog.
+/// Applies `--archived`, `--hostile-names` and the poison flags to a generated or loaded
+/// catalog.
 pub fn decorate(cfg: &SimConfig, objects: &mut [SimObject]) -> Result<(), String> {
     let pick = |tag: &str, objects: &[SimObject]| -> Vec<usize> {
         let mut idx: Vec<usize> = (0..objects.len())
@@ -329,6 +331,18 @@ pub fn decorate(cfg: &SimConfig, objects: &mut [SimObject]) -> Result<(), String
         idx.sort_by_key(|i| hash_str(cfg.seed, &format!("{tag}:{}", objects[*i].id)));
         idx
     };
+    // issue 10 (css): --archived, picked first so that hostile and poison objects stay AVAILABLE.
+    let archived = pick("archived", objects);
+    if (archived.len() as u64) < cfg.archived {
+        return Err(format!(
+            "--archived {}: only {} AVAILABLE objects",
+            cfg.archived,
+            archived.len()
+        ));
+    }
+    for i in archived.into_iter().take(cfg.archived as usize) {
+        objects[i].state = "ARCHIVED".into();
+    }
     let hostile = pick("hostile", objects);
     for (k, i) in hostile
         .into_iter()

@@ -137,3 +137,38 @@ fn hostile_names_and_poison() {
     let c3 = cfg(&["--objects", "20", "--fault-poison-ids", "nope"]);
     assert!(decorate(&c3, &mut generate(&c3, 0).unwrap()).is_err());
 }
+
+// issue 10 (css)
+#[test]
+fn archived_objects_are_picked_from_available_ones_and_never_poison() {
+    let c = cfg(&[
+        "--objects",
+        "40",
+        "--archived",
+        "5",
+        "--fault-poison-count",
+        "3",
+    ]);
+    let mut objs = generate(&c, 0).unwrap();
+    let available = objs.iter().filter(|o| o.state == "AVAILABLE").count();
+    decorate(&c, &mut objs).unwrap();
+    let archived: Vec<_> = objs.iter().filter(|o| o.state == "ARCHIVED").collect();
+    assert_eq!(archived.len(), 5);
+    assert!(archived.iter().all(|o| !o.poison));
+    assert_eq!(
+        objs.iter().filter(|o| o.state == "AVAILABLE").count(),
+        available - 5
+    );
+    // Same seed, same picks.
+    let mut again = generate(&c, 0).unwrap();
+    decorate(&c, &mut again).unwrap();
+    let ids = |v: &[SimObject]| -> Vec<String> {
+        v.iter()
+            .filter(|o| o.state == "ARCHIVED")
+            .map(|o| o.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(&objs), ids(&again));
+    let too_many = cfg(&["--objects", "4", "--archived", "9"]);
+    assert!(decorate(&too_many, &mut generate(&too_many, 0).unwrap()).is_err());
+}

@@ -28,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/objects/{id}", get(object))
         .route("/objects/{id}/metadata", get(object))
         .route("/objects/{id}/content", get(content))
+        .route("/objects/{id}/restore", post(super::restore::restore)) // issue 10 (css)
         .route("/bulk", delete(super::delete::bulk_delete))
         .route("/bulk/download/start", post(super::bulk::start))
         .route("/bulk/download/status", get(super::bulk::status_all))
@@ -58,6 +59,7 @@ pub fn classify(path: &str) -> Option<&'static str> {
         ["objects"] => "objects",
         ["objects", _] | ["objects", _, "metadata"] => "object",
         ["objects", _, "content"] => "content",
+        ["objects", _, "restore"] => "restore", // issue 10 (css)
         ["bulk"] => "delete",
         ["bulk", "download", "start"] => "start",
         ["bulk", "download", "status"] | ["bulk", "download", "status", _] => "status",
@@ -188,6 +190,13 @@ async fn objects(
         Ok(s) => s.with_page_keys(st.cfg.page_keys),
         Err(msg) => return error(StatusCode::BAD_REQUEST, msg),
     };
+    // issue 10 (css): an account whose server refuses time filters.
+    if search.refused_by(st.cfg.time_filter) {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal server error (createdTime filters are refused on this account)",
+        );
+    }
     if search.needs_checksums() {
         md5s(&st, st.catalog.in_region(&region).cloned().collect()).await;
     }
@@ -325,6 +334,7 @@ mod tests {
         assert_eq!(c("/storage/uk/v3/objects"), Some("objects"));
         assert_eq!(c("/storage/uk/v3/objects/abc"), Some("object"));
         assert_eq!(c("/storage/uk/v3/objects/abc/content"), Some("content"));
+        assert_eq!(c("/storage/uk/v3/objects/abc/restore"), Some("restore"));
         assert_eq!(c("/storage/uk/v3/bulk/download/start"), Some("start"));
         assert_eq!(c("/storage/uk/v3/bulk/download/status"), Some("status"));
         assert_eq!(

@@ -48,6 +48,7 @@ fn objects(n: usize, poison: Option<usize>) -> Vec<Arc<SimObject>> {
                 poison: poison == Some(i),
                 part_style_checksum: false,
                 expired: Default::default(),
+                restored_at: Default::default(),
                 digest: OnceLock::new(),
             })
         })

@@ -20,6 +20,7 @@
 //! | [`faults`] | deterministic fault decisions |
 //! | [`http`], [`bulk`], [`body`] | router and gate, bulk handlers, Range and body shaping |
 //! | [`delete`] | `DELETE …/bulk`: objects become DELETED (assumptions documented there) |
+//! | [`restore`] | `POST …/objects/{id}/restore`: ARCHIVED → AVAILABLE after a delay |
 //! | [`state`] | what the handlers share ([`state::AppState`]) and the JSON error body |
 //! | [`log`] | request log for `/_sim/requests` |
 //! | [`content`], [`zip`] | content bytes and the streaming zip writer |
@@ -38,6 +39,7 @@ pub mod http;
 pub mod jobs;
 pub mod log;
 pub mod query;
+pub mod restore; // issue 10 (css)
 pub mod state;
 pub mod zip;
 

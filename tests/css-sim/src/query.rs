@@ -7,7 +7,7 @@
 //! computes digests itself.
 
 use super::catalog::SimObject;
-use super::config::PageKeys;
+use super::config::{PageKeys, TimeFilter};
 use super::fiql::{self, Expr, Fields};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,6 +101,16 @@ impl Search {
     pub fn with_page_keys(mut self, page_keys: PageKeys) -> Self {
         self.page_keys = page_keys;
         self
+    }
+
+    /// issue 10 (css): true if `mode` makes this search fail: `error-500` and a filter that
+    /// mentions createdTime.
+    pub fn refused_by(&self, mode: TimeFilter) -> bool {
+        mode == TimeFilter::Error500
+            && self
+                .filter
+                .as_ref()
+                .is_some_and(|f| f.mentions("createdTime"))
     }
 
     /// True if filtering or sorting needs every candidate's checksum computed first.

@@ -24,6 +24,7 @@ fn obj(i: u64, object_type: &str, state: &str, duration: u64) -> Arc<SimObject> 
         poison: false,
         part_style_checksum: false,
         expired: Default::default(),
+        restored_at: Default::default(),
         digest: OnceLock::new(),
     })
 }
@@ -176,4 +177,44 @@ fn page_number_forms_cut_pages_by_number_and_count_pages() {
         let pages = (form != PageKeys::Offset).then_some(3);
         assert_eq!(p.total_pages, pages, "{form:?}");
     }
+}
+
+// issue 10 (css)
+#[test]
+fn error_500_mode_refuses_only_filters_naming_created_time() {
+    use crate::config::TimeFilter;
+    let search = |f: &str| Search::from_params(&params(&[("filter", f)]), 100).unwrap();
+    let timed = search("type==callrecording;createdTime=ge=1725148800000");
+    let nested = search("(createdTime=lt=1725148800000,type==voicemail)");
+    let untimed = search("type==callrecording");
+    let none = Search::from_params(&params(&[]), 100).unwrap();
+    assert!(timed.refused_by(TimeFilter::Error500));
+    assert!(nested.refused_by(TimeFilter::Error500));
+    assert!(!untimed.refused_by(TimeFilter::Error500));
+    assert!(!none.refused_by(TimeFilter::Error500));
+    assert!(!timed.refused_by(TimeFilter::Ok));
+}
+
+#[test]
+fn archived_objects_are_listed_only_when_the_filter_asks_for_them() {
+    let objs = [
+        obj(0, "callrecording", "AVAILABLE", 5),
+        obj(1, "callrecording", "ARCHIVED", 5),
+        obj(2, "callrecording", "REVOKED", 5),
+    ];
+    let ids = |f: Option<&str>| -> Vec<String> {
+        let p: Vec<(&str, &str)> = f.map(|f| vec![("filter", f)]).unwrap_or_default();
+        Search::from_params(&params(&p), 100)
+            .unwrap()
+            .run(objs.iter())
+            .items
+            .iter()
+            .map(|o| o.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(None), ["id-0000"]);
+    assert_eq!(
+        ids(Some("(objectState==AVAILABLE,objectState==ARCHIVED)")),
+        ["id-0000", "id-0001"]
+    );
 }

@@ -2,6 +2,7 @@
 //! assertions on the bytes that landed (MD5 of every stored object), their metadata and
 //! sidecars, the run report, the final metrics and the requests css-sim saw.
 
+mod archived; // issue 10 (css)
 mod audit;
 mod bounds;
 mod bounds_cli;
@@ -36,5 +37,6 @@ mod progress;
 mod proof;
 mod purge;
 mod state_store; // issue 10 (store)
+mod time_fallback; // issue 10 (css)
 mod variants;
 mod webhook;
