@@ -7,6 +7,7 @@
 //! ([`merge`]). Every rule here is pure: it never talks to CSS or S3 (the bucket document
 //! store is `crate::state`, the runner lives beside the pipeline).
 
+pub mod feed;
 pub mod format;
 pub mod merge;
 pub mod region;
