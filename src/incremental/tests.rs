@@ -27,16 +27,19 @@ fn inputs() -> Inputs {
     }
 }
 
+/// name, inputs, kind, since, until.
+type Case = (
+    &'static str,
+    Inputs,
+    Kind,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
 #[test]
 fn window_rules_table() {
     let settle = t(100) - chrono::Duration::minutes(10);
-    let cases: Vec<(
-        &str,
-        Inputs,
-        Kind,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no checkpoint: backfill",
             inputs(),
