@@ -8,6 +8,10 @@ use crate::defaults;
 pub mod env_errors;
 #[path = "cli/outputs.rs"]
 mod outputs;
+// issue 10 (incr)
+#[path = "cli/incremental.rs"]
+mod incremental;
+pub use incremental::IncrementalArgs;
 pub use outputs::{LakeArgs, MetricsArgs, OutputArgs, ProgressArgs};
 // issue 7 (commands)
 #[path = "cli/commands.rs"]
@@ -109,6 +113,8 @@ pub struct SyncArgs {
     // issue 7 (metrics)
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub incremental: IncrementalArgs, // issue 10 (incr)
 }
 
 /// Exit codes of `css-sync purge`.

@@ -102,6 +102,8 @@ pub struct Settings {
     pub progress: crate::progress::ProgressSettings,
     /// issue 7 (lakereport): the run report in the bucket (`CSS_SYNC_BUCKET_REPORT*`).
     pub bucket_report: crate::lake_report::Settings,
+    /// issue 10 (incr): `CSS_INCREMENTAL`, `CSS_LOOKBACK`, `CSS_SETTLE`, `CSS_SLICE`, ….
+    pub incremental: incremental::IncrementalSettings,
 }
 
 impl Settings {
@@ -340,6 +342,7 @@ impl Settings {
             risk: metrics::risk_policy(&a.metrics)?,
             progress: progress::settings(&a.output.progress)?, // issue 7 (progress)
             bucket_report: bucket_report_settings(a)?,
+            incremental: incremental::settings(&a.incremental)?, // issue 10 (incr)
         })
     }
 }
@@ -351,6 +354,10 @@ use read::{
     parse_object_lock, parse_sse, read_ids, read_secret, webhook_url,
 };
 pub use read::{parse_bytes, parse_duration, parse_instant};
+
+// issue 10 (incr)
+#[path = "config/incremental.rs"]
+pub mod incremental;
 
 #[path = "config/names.rs"]
 pub mod names;

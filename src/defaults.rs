@@ -112,6 +112,18 @@ pub const AUDIT_MAX_OBJECTS: usize = 1_000_000;
 /// issue 10 (css): `CSS_RESTORE_ARCHIVED`: ARCHIVED objects are neither listed nor restored.
 pub const RESTORE_ARCHIVED: bool = false;
 
+// issue 10 (incr)
+/// `CSS_INCREMENTAL`: keep a checkpoint and sync incrementally.
+pub const INCREMENTAL: bool = true;
+/// `CSS_LOOKBACK`: listed again below the watermark, for late arrivals.
+pub const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+/// `CSS_SETTLE`: objects younger than this wait for the next run.
+pub const SETTLE: Duration = Duration::from_secs(600);
+/// `CSS_SLICE`: width of one retention-first slice.
+pub const SLICE: Duration = Duration::from_secs(24 * 3600);
+/// `CSS_CHECKPOINT_INTERVAL`: most time between checkpoint writes during a run.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(30);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,7 @@
 //! | [`state`] | state documents in the bucket (`_css-sync/state/v1/`): keys, read-modify-write with `If-Match` or a read-after-write fallback |
 //! | [`failure`] | why an object failed: the typed [`failure::Stage`] and cause |
 //! | [`ids`] | pure: the `--ids` list (parser) and one outcome per requested id (the ledger) |
+//! | [`incremental`] | pure: the checkpoint format, run window, oldest-first slices, settlement tracker and merge of issue 10's incremental sync |
 //! | [`lookup`] | `--ids`: each id's record by id, region by region, fed into the pipeline |
 //! | [`pipeline`] | the flow above as one readable async function; the rules live in [`decide`] |
 //! | [`audit`] | `css-sync audit`: catalog vs lake (ListObjectsV2, HEADs where needed), read-only |
@@ -81,6 +82,7 @@ pub mod entry_names;
 pub mod export;
 pub mod failure;
 pub mod ids;
+pub mod incremental; // issue 10 (incr)
 pub mod index;
 pub mod job;
 pub mod lake_report;

@@ -12,6 +12,7 @@ mod error;
 pub mod fiql;
 mod lookup;
 pub mod model;
+mod oldest; // issue 10 (incr)
 pub mod page_key;
 mod paging;
 mod range;

@@ -127,7 +127,7 @@ impl Pager {
 }
 
 /// A page as the guide shows it (an object) or as the spec declares it (an array holding one).
-fn parse_page(body: &[u8]) -> Result<Page, CssError> {
+pub(super) fn parse_page(body: &[u8]) -> Result<Page, CssError> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {

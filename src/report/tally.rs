@@ -28,8 +28,9 @@ pub struct Tally {
     ids: Option<Ledger>,
     /// issue 7 (metrics): the window gauges (left, at retention risk), fed by the same events.
     window: m::Window,
-    /// issue 7 (lakereport): every settled object, for the bucket report.
-    sink: Option<Arc<dyn ObjectSink>>,
+    /// issue 7 (lakereport): every settled object, for the bucket report — and issue 10
+    /// (incr): for the checkpoint's settlement tracking. Each sink sees every event.
+    sinks: Vec<Arc<dyn ObjectSink>>,
 }
 
 #[derive(Debug, Default)]
@@ -61,7 +62,7 @@ impl Tally {
             inner: Mutex::new(Inner::default()),
             ids: None,
             window: m::Window::new(m::RiskPolicy::default()),
-            sink: None,
+            sinks: Vec::new(), // issue 10 (incr)
         }
     }
 }
@@ -84,15 +85,13 @@ impl Tally {
     }
 
     /// This tally, also telling `sink` about every object as it settles (the bucket report).
-    pub fn with_sink(self, sink: Arc<dyn ObjectSink>) -> Tally {
-        Tally {
-            sink: Some(sink),
-            ..self
-        }
+    pub fn with_sink(mut self, sink: Arc<dyn ObjectSink>) -> Tally {
+        self.sinks.push(sink); // issue 10 (incr): one more sink, never a replacement
+        self
     }
 
     fn tell(&self, region: &str, rec: &ObjectRecord, outcome: Line<'_>) {
-        if let Some(sink) = &self.sink {
+        for sink in &self.sinks {
             sink.object(&ObjectEvent {
                 region,
                 id: &rec.id,
@@ -303,7 +302,7 @@ impl Tally {
     pub fn finish(&self, regions: Vec<String>, fatal: Vec<String>, interrupted: bool) -> Report {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let cut_off = if interrupted {
-            fail_open(&mut inner, self.sink.as_deref())
+            fail_open(&mut inner, &self.sinks)
         } else {
             0
         };
@@ -357,7 +356,7 @@ impl Tally {
 
 /// An interrupted run: every object still open is failed at stage `interrupted` (counted in
 /// its group and listed), so found = present + exported + failed holds. Returns how many.
-fn fail_open(inner: &mut Inner, sink: Option<&dyn ObjectSink>) -> u64 {
+fn fail_open(inner: &mut Inner, sinks: &[Arc<dyn ObjectSink>]) -> u64 {
     let open = std::mem::take(&mut inner.open);
     let n = open.len() as u64;
     let reason = "the run was interrupted before this object settled; nothing of it was left \
@@ -370,7 +369,7 @@ fn fail_open(inner: &mut Inner, sink: Option<&dyn ObjectSink>) -> u64 {
         let failure = Some((Stage::Interrupted.as_str(), reason));
         snap::object_event_parts(&region, &id, &object_type, bytes, Settled::Failed, failure);
         metrics::counter!(m::OBJECTS_FAILED, "region" => region.clone(), "type" => object_type.clone(), "stage" => Stage::Interrupted.as_str()).increment(1);
-        if let Some(sink) = sink {
+        for sink in sinks {
             let outcome = Line::Failed {
                 stage: Stage::Interrupted,
                 reason,
