@@ -47,14 +47,14 @@ pub fn probes(setting: ConditionalWrites) -> bool {
     setting != ConditionalWrites::Off
 }
 
-/// The write mode from the setting and the probe (`None`: not probed). `Err` when the setting
-/// requires conditional writes (`on`) and the endpoint does not honour them.
-pub fn write_mode(setting: ConditionalWrites, honoured: Option<bool>) -> Result<WriteMode, ()> {
+/// The write mode from the setting and the probe (`honoured: None`: not probed). `None` when
+/// the setting requires conditional writes (`on`) and the endpoint does not honour them.
+pub fn write_mode(setting: ConditionalWrites, honoured: Option<bool>) -> Option<WriteMode> {
     match (setting, honoured) {
-        (ConditionalWrites::Off, _) => Ok(WriteMode::ReadAfterWrite),
-        (_, Some(true)) => Ok(WriteMode::Conditional),
-        (ConditionalWrites::On, _) => Err(()),
-        (ConditionalWrites::Auto, _) => Ok(WriteMode::ReadAfterWrite),
+        (ConditionalWrites::Off, _) => Some(WriteMode::ReadAfterWrite),
+        (_, Some(true)) => Some(WriteMode::Conditional),
+        (ConditionalWrites::On, _) => None,
+        (ConditionalWrites::Auto, _) => Some(WriteMode::ReadAfterWrite),
     }
 }
 

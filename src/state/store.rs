@@ -184,8 +184,7 @@ impl DocStore {
                     true => Some(self.probe_if_match().await?),
                     false => None,
                 };
-                let mode =
-                    rules::write_mode(setting, honoured).map_err(|()| StateError::NotHonoured)?;
+                let mode = rules::write_mode(setting, honoured).ok_or(StateError::NotHonoured)?;
                 tracing::info!(?honoured, ?mode, "state document writes (If-Match) probed");
                 if mode == WriteMode::ReadAfterWrite {
                     tracing::warn!(
