@@ -74,6 +74,8 @@ pub struct RunSettings {
     /// catalog. Never combined with a search filter.
     pub ids: Option<Arc<IdList>>,
     pub lookup_concurrency: usize,
+    /// `CSS_SHARD_INDEX` / `CSS_SHARD_COUNT`: the objects this worker owns.
+    pub shard: crate::shard::Shard, // issue 10 (shard)
 }
 
 /// Everything a sync needs, validated.
@@ -312,9 +314,15 @@ impl Settings {
             check_concurrency: at_least_one("S3_CHECK_CONCURRENCY", t.check_concurrency)?,
             ids,
             lookup_concurrency: at_least_one("CSS_LOOKUP_CONCURRENCY", t.lookup_concurrency)?,
+            shard: read::shard(&a.selection)?, // issue 10 (shard)
         };
         // issue 7 (metrics)
         let push = metrics::push_settings(&a.metrics, &run.regions)?;
+        // issue 10 (shard)
+        let push = push.map(|p| crate::metrics::push::PushSettings {
+            shard: run.shard.is_split().then(|| run.shard.scope()),
+            ..p
+        });
         Ok(Settings {
             css,
             s3,
@@ -365,6 +373,11 @@ mod progress;
 #[cfg(test)]
 #[path = "config/tests.rs"]
 mod tests;
+
+// issue 10 (shard)
+#[cfg(test)]
+#[path = "config/shard_tests.rs"]
+mod shard_tests;
 
 #[cfg(test)]
 #[path = "config/bounds_tests.rs"]

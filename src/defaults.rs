@@ -107,6 +107,10 @@ pub const PURGE_MAX: usize = 1000;
 pub const AUDIT_MAX_OBJECTS: usize = 1_000_000;
 // end issue 7 (commands)
 
+// issue 10 (shard)
+/// `CSS_SHARD_COUNT`: one shard, every object (no split).
+pub const SHARD_COUNT: u32 = 1;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,7 +206,8 @@ async fn run_as(
         match (&ctx.settings.run.ids, ctx.tally.ids()) {
             (Some(list), Some(ledger)) => {
                 let n = ctx.settings.run.lookup_concurrency;
-                crate::lookup::resolve(&ctx.css, list, feeds, n, ledger).await
+                let shard = ctx.settings.run.shard; // issue 10 (shard)
+                crate::lookup::resolve(&ctx.css, list, feeds, n, ledger, shard).await
             }
             _ => None,
         }
@@ -275,6 +276,8 @@ async fn run_as(
     let mut report = ctx.tally.finish(regions, errors, interrupted);
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
+    let shard = ctx.settings.run.shard; // issue 10 (shard)
+    report.shard = shard.is_split().then(|| shard.scope());
     match &ctx.lake {
         Some(lake) => {
             lake.write(&mut report, interrupted.then(|| grace_share(grace)))

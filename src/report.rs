@@ -38,10 +38,19 @@ pub struct Counts {
     pub exported: u64,
     pub failed: u64,
     pub bytes_exported: u64,
+    /// issue 10 (shard): records of this region and type that other shards own (never found
+    /// here: not exported, present nor failed by this worker). Absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
     fn add(&mut self, o: &Counts) {
+        self.other_shards += o.other_shards; // issue 10 (shard)
         self.found += o.found;
         self.already_present += o.already_present;
         self.exported += o.exported;
@@ -110,6 +119,9 @@ pub struct Report {
     /// or when S3 was never reached).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket_report: Option<objects::Written>,
+    /// issue 10 (shard): this worker's shard (`shard-<i>-of-<n>`); absent when unsharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl Report {
@@ -139,6 +151,7 @@ impl Report {
             ids: None,
             exit_code: None,
             bucket_report: None,
+            shard: None, // issue 10 (shard)
         };
         report.seal();
         report
@@ -207,6 +220,11 @@ impl Report {
                 "FAILED {} {} {:?} at {}: {}",
                 f.region, f.id, f.object_name, f.stage, f.reason
             );
+        }
+        // issue 10 (shard)
+        if let Some(shard) = &self.shard {
+            let n = self.totals.other_shards;
+            let _ = writeln!(s, "{shard}: {n} objects of other shards left to them");
         }
         if self.unaccounted > 0 {
             let _ = writeln!(s, "UNACCOUNTED objects: {}", self.unaccounted);

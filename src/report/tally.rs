@@ -183,6 +183,11 @@ impl Tally {
         self.tell(region, rec, Line::Present);
     }
 
+    /// issue 10 (shard): a record another shard owns; counted apart, never found here.
+    pub fn other_shard(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| c.other_shards += 1);
+    }
+
     /// `e_tag`: what S3 answered at commit (for the bucket report).
     pub fn exported(&self, region: &str, rec: &ObjectRecord, e_tag: Option<&str>) {
         self.with(region, &rec.object_type, |c| {
@@ -308,6 +313,7 @@ impl Tally {
             ids: self.ids.as_ref().map(Ledger::finish),
             exit_code: None,
             bucket_report: None,
+            shard: None, // issue 10 (shard)
         }
     }
 }
