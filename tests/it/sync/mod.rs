@@ -34,5 +34,6 @@ mod preflight;
 mod progress;
 mod proof;
 mod purge;
+mod shards; // issue 10 (shard)
 mod variants;
 mod webhook;
