@@ -109,7 +109,9 @@ fn resolve_table() {
             "{index:?} {job:?} {count}"
         );
     }
-    let bad: [(Option<&str>, Option<&str>, u32, &str, &str); 9] = [
+    // (CSS_SHARD_INDEX, JOB_COMPLETION_INDEX, CSS_SHARD_COUNT, variable named, text)
+    type Bad<'a> = (Option<&'a str>, Option<&'a str>, u32, &'a str, &'a str);
+    let bad: [Bad; 9] = [
         (None, None, 0, "CSS_SHARD_COUNT", "between 1 and 1024"),
         (
             Some("0"),
