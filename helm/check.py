@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import helm_python as helm
-from check_cases import check_issue7_env, check_must_fail, check_values_coverage
+from check_cases import check_issue7_env, check_must_fail, check_sharding, check_values_coverage
 from check_live import check_live
 from check_monitoring import check_monitoring, crd_errors
 from check_parse import cron_min_interval, parse_bytes, parse_seconds
@@ -368,13 +368,17 @@ def check_render(res: Results, chart: helm.Chart, label: str, values: dict[str, 
                      [dig(t, "metadata", "labels") or {} for t in tests],
                      next((p for p in ctr.get("ports", []) if p.get("name") == "metrics"), None))
     check_issue7_env(c, V, data)
+    check_sharding(c, V, job, env)  # issue 10 (shard)
 
     # 14. Chart test: `css-sync check` in the job's very pod spec (one helper renders both).
     for t in tests:
         tc = t["spec"]["containers"][0]
         c("test pod uses the job's image", tc["image"] == ctr["image"])
         c("test pod runs `css-sync check`", tc.get("args") == ["check"] and not tc.get("command"))
-        strip = lambda s: {**s, "containers": [{**x, "args": None} for x in s["containers"]]}
+        # issue 10 (shard): the test pod is never a shard (no CSS_SHARD_COUNT: it needs no index).
+        unshard = lambda x: [e for e in x.get("env", []) if e["name"] != "CSS_SHARD_COUNT"]
+        c("test pod has no CSS_SHARD_COUNT", "CSS_SHARD_COUNT" not in {e["name"] for e in tc.get("env", [])})
+        strip = lambda s: {**s, "containers": [{**x, "args": None, "env": unshard(x)} for x in s["containers"]]}
         c("test pod spec == job pod spec but for args", strip(t["spec"]) == strip(pod))
         c("test pod carries the config checksum",
           dig(t, "metadata", "annotations", "checksum/config") == checksum)

@@ -58,6 +58,11 @@ MUST_FAIL: list[tuple[str, dict[str, Any], str]] = [
     ("pushgateway url without a scheme", {"metrics": {"pushgateway": {"url": "pushgateway:9091"}}},
      "/metrics/pushgateway/url"),
     ("riskWindow not a duration", {"metrics": {"riskWindow": "three days"}}, "/metrics/riskWindow"),
+    # issue 10 (shard)
+    ("sharding.shards 0", {"sharding": {"shards": 0}}, "/sharding/shards"),
+    ('sharding.shards "three"', {"sharding": {"shards": "three"}}, "/sharding/shards"),
+    ("sharding.shards over 1024", {"sharding": {"shards": 1025}}, "/sharding/shards"),
+    ("sharding.parallelism 0", {"sharding": {"shards": 3, "parallelism": 0}}, "/sharding/parallelism"),
     ("podMonitor without metrics.enabled", {"metrics": {"podMonitor": {"enabled": True}}},
      "metrics.podMonitor.enabled needs metrics.enabled: true"),
     ("serviceMonitor without metrics.enabled", {"metrics": {"serviceMonitor": {"enabled": True}}},
@@ -126,6 +131,22 @@ def check_must_fail(res: Any, chart: helm.Chart) -> None:
         _, test_out = promtool_rules(doc["spec"]["groups"])
         res.check("must fail", "promtool test rules catches a wrong threshold (5h)",
                   test_out is not None and "CssSyncNoRecentSuccess" in test_out, str(test_out)[:300])
+
+
+def check_sharding(c: Any, V: dict[str, Any], job: dict[str, Any], env: dict[str, Any]) -> None:
+    """issue 10 (shard): shards > 1 make the run an Indexed Job whose pods know the count."""
+    n = V["sharding"]["shards"]
+    if n > 1:
+        c("sharded: completionMode Indexed", job.get("completionMode") == "Indexed")
+        c("sharded: completions = shards", job.get("completions") == n, str(job.get("completions")))
+        want = V["sharding"]["parallelism"] or n
+        c("sharded: parallelism = sharding.parallelism or shards", job.get("parallelism") == want,
+          str(job.get("parallelism")))
+        c("sharded: CSS_SHARD_COUNT = shards", (env.get("CSS_SHARD_COUNT") or {}).get("value") == str(n))
+        c("sharded: the index is Kubernetes' (no CSS_SHARD_INDEX)", "CSS_SHARD_INDEX" not in env)
+    else:
+        c("unsharded: a plain Job", not {"completionMode", "completions", "parallelism"} & set(job))
+        c("unsharded: no CSS_SHARD_COUNT", "CSS_SHARD_COUNT" not in env)
 
 
 def check_issue7_env(c: Any, V: dict[str, Any], data: dict[str, str]) -> None:

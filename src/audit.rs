@@ -50,9 +50,12 @@ pub async fn run(
         types: f.types.clone(),
         since: f.since,
         until: f.until,
-        filtered: f.extra.is_some(),
+        // issue 10 (shard): the lake holds every shard's objects and keys carry no shard, so
+        // one shard's audit cannot tell another shard's object from an extra: none judged.
+        filtered: f.extra.is_some() || run.shard.is_split(),
     };
     let label = match (scope.filtered, scope.is_whole_lake()) {
+        (true, _) if run.shard.is_split() => "not-judged (CSS_SHARD_COUNT)",
         (true, _) => "not-judged (CSS_FILTER)",
         (false, true) => "whole-lake",
         (false, false) => "selection",
@@ -98,6 +101,11 @@ async fn catalog(
             .await
             .map_err(|e| format!("region {region}: {}", error_chain(&e)))?
         {
+            // issue 10 (shard): only this shard's objects can be missing from its audit.
+            if !settings.run.shard.owns(&rec.id) {
+                report.other_shard(region, &rec.object_type);
+                continue;
+            }
             if rec
                 .object_state
                 .as_deref()

@@ -64,6 +64,13 @@ pub struct AuditCounts {
     pub unverified: u64,
     pub not_available: u64,
     pub key_failed: u64,
+    /// issue 10 (shard): catalog objects other shards own (not expected here); absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -146,6 +153,11 @@ impl AuditReport {
         }
     }
 
+    /// issue 10 (shard): a catalog object another shard owns (not this audit's to judge).
+    pub fn other_shard(&mut self, region: &str, object_type: &str) {
+        self.group(region, object_type).other_shards += 1;
+    }
+
     /// A catalog object expected at a key.
     pub fn expected(&mut self, e: &Expected) {
         self.group(&e.region, &e.object_type).expected += 1;
@@ -201,6 +213,7 @@ impl AuditReport {
             t.unverified += c.unverified;
             t.not_available += c.not_available;
             t.key_failed += c.key_failed;
+            t.other_shards += c.other_shards;
             self.groups.push(AuditGroup {
                 region,
                 object_type,

@@ -215,6 +215,19 @@ pub struct SelectionArgs {
     /// Refused with a CSS_FILTER that names objectState.
     #[arg(long, env = "CSS_RESTORE_ARCHIVED", default_value_t = defaults::RESTORE_ARCHIVED, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub restore_archived: bool,
+    // issue 10 (shard)
+    /// This worker's shard, 0-based (default: JOB_COMPLETION_INDEX, which Kubernetes sets in
+    /// an Indexed Job's pods). Objects are split by a stable hash of their id, so each belongs
+    /// to exactly one of CSS_SHARD_COUNT shards; the others' are counted as other_shards.
+    #[arg(long, env = "CSS_SHARD_INDEX")]
+    pub shard_index: Option<String>,
+    /// How many shards split the objects (1..=1024; 1: no split). Above 1 an index is required.
+    #[arg(long, env = "CSS_SHARD_COUNT", default_value_t = defaults::SHARD_COUNT)]
+    pub shard_count: u32,
+    /// Set by Kubernetes in an Indexed Job's pods: the shard index when CSS_SHARD_INDEX is unset.
+    #[arg(long, env = "JOB_COMPLETION_INDEX", hide = true)]
+    pub job_completion_index: Option<String>,
+    // end issue 10 (shard)
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,8 @@ pub struct RunSettings {
     pub lookup_concurrency: usize,
     /// issue 10 (css): `CSS_RESTORE_ARCHIVED`: ARCHIVED objects are listed and restored.
     pub restore_archived: bool,
+    /// `CSS_SHARD_INDEX` / `CSS_SHARD_COUNT`: the objects this worker owns.
+    pub shard: crate::shard::Shard, // issue 10 (shard)
 }
 
 /// Everything a sync needs, validated.
@@ -324,9 +326,15 @@ impl Settings {
             ids,
             lookup_concurrency: at_least_one("CSS_LOOKUP_CONCURRENCY", t.lookup_concurrency)?,
             restore_archived: a.selection.restore_archived, // issue 10 (css)
+            shard: read::shard(&a.selection)?, // issue 10 (shard)
         };
         // issue 7 (metrics)
         let push = metrics::push_settings(&a.metrics, &run.regions)?;
+        // issue 10 (shard)
+        let push = push.map(|p| crate::metrics::push::PushSettings {
+            shard: run.shard.is_split().then(|| run.shard.scope()),
+            ..p
+        });
         Ok(Settings {
             css,
             s3,
@@ -389,6 +397,11 @@ mod states;
 #[cfg(test)]
 #[path = "config/tests.rs"]
 mod tests;
+
+// issue 10 (shard)
+#[cfg(test)]
+#[path = "config/shard_tests.rs"]
+mod shard_tests;
 
 #[cfg(test)]
 #[path = "config/bounds_tests.rs"]

@@ -123,6 +123,9 @@ pub const SETTLE: Duration = Duration::from_secs(600);
 pub const SLICE: Duration = Duration::from_secs(24 * 3600);
 /// `CSS_CHECKPOINT_INTERVAL`: most time between checkpoint writes during a run.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(30);
+// issue 10 (shard)
+/// `CSS_SHARD_COUNT`: one shard, every object (no split).
+pub const SHARD_COUNT: u32 = 1;
 
 #[cfg(test)]
 mod tests {

@@ -162,6 +162,8 @@ pub enum Outcome {
     },
     /// No outcome was recorded: the run was interrupted or stopped early (otherwise a bug).
     Unsettled,
+    /// issue 10 (shard): another shard owns the id; this worker never looked it up.
+    OtherShard,
 }
 
 impl Outcome {
@@ -173,6 +175,7 @@ impl Outcome {
             Outcome::NotFound => "not_found",
             Outcome::NotAvailable { .. } => "not_available",
             Outcome::Unsettled => "unsettled",
+            Outcome::OtherShard => "other_shard",
         }
     }
 }
@@ -268,6 +271,13 @@ pub struct IdCounts {
     pub not_found: u64,
     pub not_available: u64,
     pub unsettled: u64,
+    /// issue 10 (shard): ids another shard owns (absent when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shard: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl IdCounts {
@@ -279,6 +289,7 @@ impl IdCounts {
             Outcome::NotFound => &mut self.not_found,
             Outcome::NotAvailable { .. } => &mut self.not_available,
             Outcome::Unsettled => &mut self.unsettled,
+            Outcome::OtherShard => &mut self.other_shard,
         } += 1;
     }
 
@@ -289,6 +300,7 @@ impl IdCounts {
             + self.not_found
             + self.not_available
             + self.unsettled
+            + self.other_shard
     }
 }
 
@@ -347,7 +359,9 @@ impl IdsReport {
         );
         for e in &self.objects {
             let _ = match &e.outcome {
-                Outcome::Exported { .. } | Outcome::Present { .. } => continue,
+                Outcome::Exported { .. } | Outcome::Present { .. } | Outcome::OtherShard => {
+                    continue
+                }
                 Outcome::Failed {
                     region,
                     stage,
@@ -369,6 +383,13 @@ impl IdsReport {
                 ),
                 Outcome::Unsettled => writeln!(s, "ID UNSETTLED {}", e.id),
             };
+        }
+        if c.other_shard > 0 {
+            let _ = writeln!(
+                s,
+                "ids owned by other shards (left to them): {}",
+                c.other_shard
+            );
         }
         if self.conflicts > 0 {
             let _ = writeln!(s, "ID BOOKKEEPING CONFLICTS: {}", self.conflicts);

@@ -164,6 +164,7 @@ fn every_id_ends_in_exactly_one_outcome() {
             not_found: 1,
             not_available: 1,
             unsettled: 1,
+            other_shard: 0,
         }
     );
     assert_eq!(r.objects[5].outcome, Outcome::Unsettled, "f never settled");

@@ -45,6 +45,7 @@
 //! | [`plan_rules`] | pure: a record's verdict (sync's presence rules), the plan's books and text |
 //! | [`preflight`] | `css-sync check`: token, regions, bucket, probe writes (cleaned up), conditional writes, Object Lock |
 //! | [`preflight_rules`] | pure: step order and skips, the fix for each failure, text and exit code |
+//! | [`shard`] | pure: which objects a shard owns (a pinned hash of the id) and the shard's name |
 //! | [`purge`] | `css-sync purge`: verified, gated delete at the source (flow) |
 //! | [`purge_rules`] | pure: catalog record + fresh lake evidence + age → delete or refuse (the only maker of [`purge_rules::LakeProof`]) |
 //! | [`purge_report`] | purge report → text, JSON and exit code |
@@ -110,6 +111,7 @@ pub mod report;
 pub mod run_id;
 pub mod s3;
 pub mod secret;
+pub mod shard; // issue 10 (shard)
 pub mod shutdown;
 pub mod state; // issue 10 (store)
 pub mod unzip;

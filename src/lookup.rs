@@ -36,10 +36,21 @@ pub async fn resolve(
     feeds: Feeds,
     concurrency: usize,
     ledger: &Ledger,
+    shard: crate::shard::Shard,
 ) -> Option<String> {
     let regions: Vec<&str> = feeds.iter().map(|(r, _)| r.as_str()).collect();
     let fatal: OnceLock<String> = OnceLock::new();
-    let mut found = futures::stream::iter(list.ids())
+    // Another shard's ids are settled without a request: their owner looks them up.
+    let mut others = 0u64;
+    let mine = list.ids().iter().filter(|id| {
+        let owned = shard.owns(id);
+        if !owned {
+            ledger.settle(id, crate::ids::Outcome::OtherShard);
+            others += 1;
+        }
+        owned
+    });
+    let mut found = futures::stream::iter(mine)
         .map(|id| {
             let (regions, fatal) = (&regions, &fatal);
             async move {
@@ -98,8 +109,14 @@ pub async fn resolve(
             }
         }
     }
-    info!(ids = list.len(), handed_on, not_found, "id lookups done");
     drop(found);
+    info!(
+        ids = list.len(),
+        handed_on,
+        not_found,
+        other_shards = others,
+        "id lookups done"
+    );
     fatal.into_inner()
 }
 

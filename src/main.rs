@@ -74,6 +74,9 @@ async fn sync(args: &css_sync::cli::SyncArgs, shutdown: CancellationToken, run_i
             return exit::BAD_CONFIG;
         }
     };
+    // issue 10 (shard): the shard index in the run id, so shards never share file names.
+    let run_id = run_id.for_shard(settings.run.shard);
+    logging::set_run_id(&run_id);
     let metrics = match css_sync::metrics::install(settings.metrics_listen) {
         Ok(h) => Some(h),
         Err(e) => {

@@ -209,7 +209,8 @@ async fn run_as(
         match (&ctx.settings.run.ids, ctx.tally.ids()) {
             (Some(list), Some(ledger)) => {
                 let n = ctx.settings.run.lookup_concurrency;
-                crate::lookup::resolve(&ctx.css, list, feeds, n, ledger).await
+                let shard = ctx.settings.run.shard; // issue 10 (shard)
+                crate::lookup::resolve(&ctx.css, list, feeds, n, ledger, shard).await
             }
             _ => None,
         }
@@ -279,6 +280,8 @@ async fn run_as(
     report.time_filter_fallback = ctx.css.time_filter_fallback_regions(); // issue 10 (css)
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
+    let shard = ctx.settings.run.shard; // issue 10 (shard)
+    report.shard = shard.is_split().then(|| shard.scope());
     match &ctx.lake {
         Some(lake) => {
             lake.write(&mut report, interrupted.then(|| grace_share(grace)))

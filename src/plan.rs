@@ -60,7 +60,9 @@ pub async fn run_with(
         plans = plans => (plans, false),
         _ = shutdown.cancelled() => (vec![], true),
     };
-    Ok(Plan::new(regions, plans, interrupted))
+    let mut plan = Plan::new(regions, plans, interrupted);
+    plan.shard = run.shard.is_split().then(|| run.shard.scope()); // issue 10 (shard)
+    Ok(plan)
 }
 
 /// One region: catalog → presence (read-only, bounded) → batcher; a catalog error ends the
@@ -80,7 +82,11 @@ async fn plan_region(
     let mut judged = std::pin::pin!(css
         .search_window(region, &run.filter)
         .map_ok(|rec| async move {
-            let v = judge(s3, region, &rec).await;
+            // issue 10 (shard): another shard's object costs no S3 check.
+            let v = match run.shard.owns(&rec.id) {
+                true => judge(s3, region, &rec).await,
+                false => Verdict::OtherShard,
+            };
             Ok::<_, CssError>((rec, v))
         })
         .try_buffered(run.check_concurrency));

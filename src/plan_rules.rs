@@ -26,6 +26,8 @@ pub enum Verdict {
     Export,
     /// Exported because the S3 check failed (the sync exports rather than skip).
     ExportCheckFailed,
+    /// issue 10 (shard): another shard owns it; this shard's sync leaves it alone (not found).
+    OtherShard,
 }
 
 /// The catalog half of the rule: `Some` when the record never reaches S3.
@@ -58,10 +60,21 @@ pub struct PlanCounts {
     pub check_failed: u64,
     pub not_available: u64,
     pub key_failed: u64,
+    /// issue 10 (shard): listed, owned by other shards (not in `found`); absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl PlanCounts {
     pub fn add(&mut self, v: Verdict, stored_bytes: u64) {
+        if v == Verdict::OtherShard {
+            self.other_shards += 1;
+            return;
+        }
         self.found += 1;
         match v {
             Verdict::NotAvailable => self.not_available += 1,
@@ -76,6 +89,7 @@ impl PlanCounts {
                 self.to_export_bytes += stored_bytes;
                 self.check_failed += u64::from(v == Verdict::ExportCheckFailed);
             }
+            Verdict::OtherShard => {}
         }
     }
 
@@ -88,6 +102,7 @@ impl PlanCounts {
         self.check_failed += o.check_failed;
         self.not_available += o.not_available;
         self.key_failed += o.key_failed;
+        self.other_shards += o.other_shards;
     }
 }
 
@@ -152,6 +167,9 @@ pub struct Plan {
     pub region_jobs: Vec<RegionJobs>,
     pub errors: Vec<String>,
     pub interrupted: bool,
+    /// issue 10 (shard): the shard planned (`shard-<i>-of-<n>`); absent when unsharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl Plan {
@@ -166,6 +184,7 @@ impl Plan {
             region_jobs: vec![],
             errors: vec![],
             interrupted,
+            shard: None,
         };
         for (region, rp) in plans {
             for (object_type, counts) in rp.by_type {
@@ -237,6 +256,13 @@ impl Plan {
         let t = &self.totals;
         if t.sidecar_repairs > 0 {
             let _ = writeln!(s, "sidecars a sync would rewrite: {}", t.sidecar_repairs);
+        }
+        if let Some(shard) = &self.shard {
+            let n = t.other_shards;
+            let _ = writeln!(
+                s,
+                "{shard}: this shard's share; {n} objects of other shards left to them"
+            );
         }
         if t.key_failed > 0 {
             let _ = writeln!(s, "objects whose key cannot be rendered: {}", t.key_failed);

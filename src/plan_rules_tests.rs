@@ -54,6 +54,7 @@ fn counts_add_up_to_found() {
         check_failed: 1,
         not_available: 1,
         key_failed: 1,
+        other_shards: 0,
     };
     assert_eq!(c, want);
     assert_eq!(

@@ -44,10 +44,19 @@ pub struct Counts {
     pub not_available: BTreeMap<String, u64>,
     /// ARCHIVED objects whose restore CSS accepted (`CSS_RESTORE_ARCHIVED`).
     pub restore_requested: u64,
+    /// issue 10 (shard): records of this region and type that other shards own (never found
+    /// here: not exported, present nor failed by this worker). Absent when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub other_shards: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
     fn add(&mut self, o: &Counts) {
+        self.other_shards += o.other_shards; // issue 10 (shard)
         self.found += o.found;
         self.already_present += o.already_present;
         self.exported += o.exported;
@@ -128,6 +137,9 @@ pub struct Report {
     /// issue 10 (css): regions whose server refused `createdTime` filters, listed newest
     /// first with the window applied by css-sync (`CssClient::time_filters_refused`).
     pub time_filter_fallback: Vec<String>,
+    /// issue 10 (shard): this worker's shard (`shard-<i>-of-<n>`); absent when unsharded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 impl Report {
@@ -158,6 +170,7 @@ impl Report {
             exit_code: None,
             bucket_report: None,
             time_filter_fallback: vec![], // issue 10 (css)
+            shard: None, // issue 10 (shard)
         };
         report.seal();
         report
@@ -226,6 +239,11 @@ impl Report {
                 "FAILED {} {} {:?} at {}: {}",
                 f.region, f.id, f.object_name, f.stage, f.reason
             );
+        }
+        // issue 10 (shard)
+        if let Some(shard) = &self.shard {
+            let n = self.totals.other_shards;
+            let _ = writeln!(s, "{shard}: {n} objects of other shards left to them");
         }
         if self.unaccounted > 0 {
             let _ = writeln!(s, "UNACCOUNTED objects: {}", self.unaccounted);

@@ -42,6 +42,7 @@ pub(super) fn push_settings(
                 url: Secret::new(text.trim_end_matches('/')),
                 job: job.to_string(),
                 regions: regions.to_vec(),
+                shard: None, // set by the caller (issue 10, shard)
             }))
         }
         _ => Err(invalid(

@@ -281,3 +281,16 @@ pub fn parse_instant(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, St
     now.checked_sub_signed(ago)
         .ok_or_else(|| format!("{t:?} is too long ago"))
 }
+
+// issue 10 (shard)
+/// `CSS_SHARD_INDEX` (else `JOB_COMPLETION_INDEX`) and `CSS_SHARD_COUNT`.
+pub(super) fn shard(sel: &crate::cli::SelectionArgs) -> Result<crate::shard::Shard, ConfigError> {
+    crate::shard::resolve(
+        sel.shard_index.as_deref(),
+        sel.job_completion_index.as_deref(),
+        sel.shard_count,
+    )
+    .map_err(|e| match e {
+        crate::shard::ShardError::Invalid { name, reason } => invalid(name, reason),
+    })
+}

@@ -18,8 +18,9 @@ use std::time::Duration;
 pub enum Settlement {
     /// In S3 (exported or present), or not AVAILABLE (not a failure): leaves the open list.
     Done,
-    /// Failed for good: an open entry, retried first next run. Settles its slice.
-    Open { reason: String },
+    /// Failed for good (or its restore requested): an open entry, retried first next run.
+    /// Settles its slice.
+    Open { reason: String, kind: OpenKind },
     /// Cut off by an interrupt: neither settled nor open (the watermark stops before it).
     Unsettled,
 }
@@ -28,6 +29,15 @@ pub enum Settlement {
 pub fn settlement(event: &ObjectEvent<'_>) -> Settlement {
     match event.outcome {
         Outcome::Exported { .. } | Outcome::Present => Settlement::Done,
+        // issue 10 (css): a requested restore stays open until a later run exports it.
+        Outcome::NotAvailable {
+            state,
+            restore_requested: true,
+        } => Settlement::Open {
+            reason: format!("{state}; restore requested"),
+            kind: OpenKind::RestoreRequested,
+        },
+        Outcome::NotAvailable { .. } => Settlement::Done,
         Outcome::Failed {
             stage: Stage::Interrupted,
             ..
@@ -42,6 +52,7 @@ pub fn settlement(event: &ObjectEvent<'_>) -> Settlement {
         }
         Outcome::Failed { reason, .. } => Settlement::Open {
             reason: reason.to_string(),
+            kind: OpenKind::Failed,
         },
     }
 }
@@ -86,7 +97,7 @@ impl RegionRun {
                     self.delta.settled.insert(event.id.to_string());
                 }
             }
-            Settlement::Open { reason } => {
+            Settlement::Open { reason, kind } => {
                 let attempts = self.before.get(event.id).map_or(0, |e| e.attempts) + 1;
                 let created_time = event
                     .rec
@@ -104,7 +115,7 @@ impl RegionRun {
                     attempts,
                     last_reason: reason,
                     retention_deadline: deadline,
-                    kind: OpenKind::Failed,
+                    kind,
                 });
             }
         }

@@ -383,6 +383,7 @@ mod region {
                 ev(&ok, FAILED),
                 Settlement::Open {
                     reason: "boom".into(),
+                    kind: crate::incremental::format::OpenKind::Failed,
                 },
             ),
             (
@@ -394,6 +395,29 @@ mod region {
                     },
                 ),
                 Settlement::Done,
+            ),
+            (
+                ev(
+                    &archived,
+                    Outcome::NotAvailable {
+                        state: "ARCHIVED",
+                        restore_requested: false,
+                    },
+                ),
+                Settlement::Done,
+            ),
+            (
+                ev(
+                    &archived,
+                    Outcome::NotAvailable {
+                        state: "ARCHIVED",
+                        restore_requested: true,
+                    },
+                ),
+                Settlement::Open {
+                    reason: "ARCHIVED; restore requested".into(),
+                    kind: crate::incremental::format::OpenKind::RestoreRequested,
+                },
             ),
             (
                 ev(
@@ -482,6 +506,7 @@ mod feed {
             since: Some(t(0)),
             until: None,
             extra: Some("a==b".into()),
+            states: vec![],
         };
         let s = slice_filter(
             &f,

@@ -1,6 +1,6 @@
 //! The push to a Prometheus Pushgateway (`PUSHGATEWAY_URL`) at the end of every sync. The
-//! grouping key suits a CronJob: `job` (`PUSHGATEWAY_JOB`) and `regions` (the selection joined
-//! with `+`, `all` when discovered) — never `instance`, so each run replaces the last one's
+//! grouping key suits a CronJob: `job` (`PUSHGATEWAY_JOB`), `regions` (the selection joined
+//! with `+`, `all` when discovered) and, for a shard, `shard` (`shard-<i>-of-<n>`) — never `instance`, so each run replaces the last one's
 //! group. Two groups: the run's (every metric but the last-success time, replaced by `PUT` on
 //! every end, so a run's values never mix with the previous run's) and `kind="last_success"`
 //! (only `css_sync_last_success_timestamp_seconds`, `PUT` on success only, so a failed run
@@ -20,6 +20,9 @@ pub struct PushSettings {
     pub job: String,
     /// The selected regions (empty: discovered, grouped as `all`).
     pub regions: Vec<String>,
+    /// issue 10 (shard): `shard-<i>-of-<n>` in the grouping key, so shard pods never replace
+    /// each other's group; `None` (no label) when unsharded.
+    pub shard: Option<String>,
 }
 
 /// Which group of the run's grouping key.
@@ -64,6 +67,9 @@ fn segment(label: &str, value: &str) -> String {
 pub fn group_path(settings: &PushSettings, group: Group) -> String {
     let mut path = format!("/metrics{}", segment("job", &settings.job));
     path.push_str(&segment("regions", &regions_label(&settings.regions)));
+    if let Some(shard) = &settings.shard {
+        path.push_str(&segment("shard", shard));
+    }
     if group == Group::LastSuccess {
         path.push_str(&segment("kind", "last_success"));
     }
@@ -104,6 +110,7 @@ mod tests {
             url: Secret::new("http://u:p@pgw:9091"),
             job: job.to_string(),
             regions: regions.iter().map(|r| r.to_string()).collect(),
+            shard: None,
         }
     }
 
@@ -150,5 +157,20 @@ mod tests {
         for (job, regions, group, want) in table {
             assert_eq!(group_path(&settings(job, regions), group), want);
         }
+    }
+
+    /// issue 10 (shard): each shard pod pushes its own group.
+    #[test]
+    fn shards_push_their_own_group() {
+        let mut s = settings("css-sync", &[]);
+        s.shard = Some("shard-1-of-3".into());
+        assert_eq!(
+            group_path(&s, Group::Run),
+            "/metrics/job/css-sync/regions/all/shard/shard-1-of-3"
+        );
+        assert_eq!(
+            group_path(&s, Group::LastSuccess),
+            "/metrics/job/css-sync/regions/all/shard/shard-1-of-3/kind/last_success"
+        );
     }
 }

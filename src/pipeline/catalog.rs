@@ -84,6 +84,11 @@ async fn needs_export(
     region: &str,
     rec: ObjectRecord,
 ) -> Result<Option<ObjectRecord>, CssError> {
+    // issue 10 (shard): another shard's object is not this worker's to find.
+    if !ctx.settings.run.shard.owns(&rec.id) {
+        ctx.tally.other_shard(region, &rec);
+        return Ok(None);
+    }
     if let Some(lake) = &ctx.lake {
         lake.ready().await; // lines in memory stay bounded while S3 is slow
     }

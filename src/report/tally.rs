@@ -182,6 +182,11 @@ impl Tally {
         self.tell(region, rec, Line::Present);
     }
 
+    /// issue 10 (shard): a record another shard owns; counted apart, never found here.
+    pub fn other_shard(&self, region: &str, rec: &ObjectRecord) {
+        self.with(region, &rec.object_type, |c| c.other_shards += 1);
+    }
+
     /// `e_tag`: what S3 answered at commit (for the bucket report).
     pub fn exported(&self, region: &str, rec: &ObjectRecord, e_tag: Option<&str>) {
         self.with(region, &rec.object_type, |c| {
@@ -350,6 +355,7 @@ impl Tally {
             exit_code: None,
             bucket_report: None,
             time_filter_fallback: vec![], // issue 10 (css): set by the pipeline
+            shard: None, // issue 10 (shard)
         }
     }
 }

@@ -3,6 +3,7 @@ The one pod spec of css-sync, shared by the CronJob (args: sync) and the `helm t
 (args: check), so the preflight runs with exactly the image, environment, secret mounts,
 ServiceAccount, security context and placement of a real run and the two cannot drift.
 Call: include "css-sync.podSpec" (dict "root" $ "args" (list "sync"))
+With "shards" N > 1 (the CronJob's sharded sync, issue 10) the pod also gets CSS_SHARD_COUNT=N.
 */}}
 {{- define "css-sync.podSpec" -}}
 {{- $root := .root -}}
@@ -44,6 +45,11 @@ containers:
       - configMapRef:
           name: {{ include "css-sync.fullname" $root }}
     env:
+      {{- /* issue 10 (shard): the sync pods of an Indexed Job; JOB_COMPLETION_INDEX is Kubernetes'. */}}
+      {{- if gt (int64 (default 1 .shards)) 1 }}
+      - name: CSS_SHARD_COUNT
+        value: {{ .shards | toString | quote }}
+      {{- end }}
       # The client secret is a file, never an environment value.
       - name: CSS_CLIENT_SECRET_FILE
         value: {{ printf "%s/%s" $secretDir $v.css.clientSecretKey | quote }}

@@ -38,5 +38,6 @@ mod proof;
 mod purge;
 mod state_store; // issue 10 (store)
 mod time_fallback; // issue 10 (css)
+mod shards; // issue 10 (shard)
 mod variants;
 mod webhook;
