@@ -326,7 +326,7 @@ impl Settings {
             ids,
             lookup_concurrency: at_least_one("CSS_LOOKUP_CONCURRENCY", t.lookup_concurrency)?,
             restore_archived: a.selection.restore_archived, // issue 10 (css)
-            shard: read::shard(&a.selection)?, // issue 10 (shard)
+            shard: read::shard(&a.selection)?,              // issue 10 (shard)
         };
         // issue 7 (metrics)
         let push = metrics::push_settings(&a.metrics, &run.regions)?;

@@ -170,7 +170,7 @@ impl Report {
             exit_code: None,
             bucket_report: None,
             time_filter_fallback: vec![], // issue 10 (css)
-            shard: None, // issue 10 (shard)
+            shard: None,                  // issue 10 (shard)
         };
         report.seal();
         report

@@ -355,7 +355,7 @@ impl Tally {
             exit_code: None,
             bucket_report: None,
             time_filter_fallback: vec![], // issue 10 (css): set by the pipeline
-            shard: None, // issue 10 (shard)
+            shard: None,                  // issue 10 (shard)
         }
     }
 }

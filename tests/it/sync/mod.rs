@@ -36,8 +36,8 @@ mod presence_list; // issue 10 (presence)
 mod progress;
 mod proof;
 mod purge;
+mod shards; // issue 10 (shard)
 mod state_store; // issue 10 (store)
 mod time_fallback; // issue 10 (css)
-mod shards; // issue 10 (shard)
 mod variants;
 mod webhook;
