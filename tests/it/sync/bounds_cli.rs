@@ -56,6 +56,15 @@ const TABLE: &[(&str, &[&str])] = &[
         &["0", "500ms", "2h", "soon", "1e30"],
     ),
     ("CSS_SYNC_QUIET", &["maybe", ""]),
+    // issue 10 (incr, css, shard)
+    ("CSS_INCREMENTAL", &["maybe", ""]),
+    ("CSS_LOOKBACK", &["soon", "1e30", "400d"]),
+    ("CSS_SETTLE", &["soon", "1e30", "8d"]),
+    ("CSS_SLICE", &["soon", "0s", "1e30"]),
+    ("CSS_CHECKPOINT_INTERVAL", &["soon", "0", "2h"]),
+    ("CSS_RESTORE_ARCHIVED", &["maybe", ""]),
+    ("CSS_SHARD_COUNT", &["0", "x", "1025", "-1"]),
+    ("CSS_SHARD_INDEX", &["x", "1", "-1"]),
     ("CSS_TYPES", &["a b", "a;b"]),
     ("CSS_UNTIL", &["yesterday-ish"]),
     ("LOG_FORMAT", &["xml", ""]),
@@ -78,6 +87,10 @@ const TABLE: &[(&str, &[&str])] = &[
     ("S3_CHECKSUM", &["always", ""]),
     ("S3_CHECK_CONCURRENCY", &["0", "x"]),
     ("S3_CONDITIONAL_WRITES", &["maybe", ""]),
+    // issue 10 (presence)
+    ("S3_PRESENCE", &["sometimes", ""]),
+    ("S3_PRESENCE_CACHE_KEYS", &["0", "10", "x"]),
+    ("S3_PRESENCE_MAX_PAGES", &["0", "10001", "x"]),
     ("S3_CONNECT_TIMEOUT", &["1e30", "0", "1h"]),
     ("S3_FORCE_PATH_STYLE", &["maybe"]),
     (
