@@ -50,6 +50,28 @@ pub fn spawn_sim(args: &[&str]) -> Proc {
     spawn_sim_with(args, &[], &[])
 }
 
+/// css-sim serving exactly `catalog` (written as JSON into `dir`), with no preparation delay,
+/// plus `extra` flags.
+pub fn spawn_catalog_sim(
+    dir: &std::path::Path,
+    catalog: &serde_json::Value,
+    extra: &[&str],
+) -> Proc {
+    let path = dir.join("catalog.json");
+    std::fs::write(&path, serde_json::to_vec(catalog).unwrap()).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    let mut args = vec![
+        "--catalog",
+        &path,
+        "--prep-base-ms",
+        "0",
+        "--prep-rate",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    spawn_sim(&args)
+}
+
 /// [`spawn_sim`] with extra environment variables set and others removed.
 pub fn spawn_sim_with(args: &[&str], set: &[(&str, &str)], remove: &[&str]) -> Proc {
     let mut cmd = Command::new(sim_bin());

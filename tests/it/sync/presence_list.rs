@@ -6,7 +6,7 @@
 //! repaired), checked on the bytes in the bucket.
 
 use crate::support::fault_proxy::{Entry, FaultProxy, Op};
-use crate::support::procs::{run_sync_at, sim_catalog, spawn_sim, SyncRun};
+use crate::support::procs::{run_sync_at, sim_catalog, spawn_catalog_sim, SyncRun};
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{json, Value};
@@ -49,18 +49,11 @@ async fn run(sim: &crate::support::procs::Proc, s3: &S3Server, proxy: &FaultProx
 #[tokio::test(flavor = "multi_thread")]
 async fn a_no_op_rerun_lists_instead_of_heading_and_still_catches_tampering() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("catalog.json");
-    std::fs::write(&path, serde_json::to_vec(&catalog()).unwrap()).unwrap();
-    let sim = spawn_sim(&[
-        "--catalog",
-        path.to_str().unwrap(),
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-        "--regions",
-        "us-east",
-    ]);
+    let sim = spawn_catalog_sim(
+        dir.path(),
+        &Value::from(catalog()),
+        &["--regions", "us-east"],
+    );
     let records = sim_catalog(&sim).await;
     let s3 = S3Server::start_async(S3Kind::Seaweed).await; // s3s-fs lists no ETags
     s3.create_bucket(BUCKET).await;

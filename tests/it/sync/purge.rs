@@ -7,7 +7,7 @@
 //! tampered, missing or young ones; `--min-age 1d` exits 2.
 
 use super::check::available;
-use crate::support::procs::{self, run_sync, sim_catalog, sim_requests, spawn_sim, Proc};
+use crate::support::procs::{self, run_sync, sim_catalog, sim_requests, spawn_catalog_sim, Proc};
 use crate::support::s3::{S3Kind, S3Server};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -242,16 +242,7 @@ fn set(ids: &[&str]) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn purge_deletes_only_what_the_lake_proves() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("catalog.json");
-    std::fs::write(&path, serde_json::to_vec(&catalog()).unwrap()).unwrap();
-    let sim = spawn_sim(&[
-        "--catalog",
-        path.to_str().unwrap(),
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-    ]);
+    let sim = spawn_catalog_sim(dir.path(), &Value::from(catalog()), &[]);
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket(BUCKET).await;
     let sync = run_sync(&sim, &s3, BUCKET, &[]).await;
@@ -404,24 +395,20 @@ async fn purge_deletes_only_what_the_lake_proves() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_delete_with_an_unknown_outcome_is_not_repeated() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("catalog.json");
-    std::fs::write(&path, serde_json::to_vec(&catalog()).unwrap()).unwrap();
-    let sim = spawn_sim(&[
-        "--catalog",
-        path.to_str().unwrap(),
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-        "--fault-scope",
-        "delete",
-        "--fault-429-count",
-        "1",
-        "--fault-500-count",
-        "1",
-        "--retry-after",
-        "1",
-    ]);
+    let sim = spawn_catalog_sim(
+        dir.path(),
+        &Value::from(catalog()),
+        &[
+            "--fault-scope",
+            "delete",
+            "--fault-429-count",
+            "1",
+            "--fault-500-count",
+            "1",
+            "--retry-after",
+            "1",
+        ],
+    );
     let s3 = S3Server::start(S3Kind::S3sFs);
     s3.create_bucket(BUCKET).await;
     let sync = run_sync(&sim, &s3, BUCKET, &[]).await;

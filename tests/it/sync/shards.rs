@@ -8,7 +8,9 @@
 use super::check::{assert_bucket_matches, available};
 use super::plan::run_cmd;
 use crate::support::fault_proxy::FaultProxy;
-use crate::support::procs::{run_sync, run_sync_at, sim_catalog, sim_requests, spawn_sim, SyncRun};
+use crate::support::procs::{
+    run_sync, run_sync_at, sim_catalog, sim_requests, spawn_catalog_sim, SyncRun,
+};
 use crate::support::s3::{S3Kind, S3Server};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -66,16 +68,7 @@ fn other_shards(run: &SyncRun) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn three_shards_export_each_object_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("catalog.json");
-    std::fs::write(&path, serde_json::to_vec(&catalog()).unwrap()).unwrap();
-    let sim = spawn_sim(&[
-        "--catalog",
-        path.to_str().unwrap(),
-        "--prep-base-ms",
-        "0",
-        "--prep-rate",
-        "0",
-    ]);
+    let sim = spawn_catalog_sim(dir.path(), &Value::from(catalog()), &[]);
     let s3 = S3Server::start_async(S3Kind::S3sFs).await;
     s3.create_bucket(BUCKET).await;
     let all = sim_catalog(&sim).await;
