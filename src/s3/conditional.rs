@@ -76,18 +76,23 @@ pub fn after_412(theirs: Option<(u64, Option<&str>)>, size: u64, sent: Sent<'_>)
 }
 
 impl S3Target {
-    /// Probes whether the endpoint honours `If-None-Match: *` on `PutObject`, leaving nothing
-    /// behind (the probe is deleted; in a versioned bucket a delete marker hides it).
-    pub async fn probe_conditional_writes(&self) -> Result<bool, S3Error> {
-        const OP: &str = "PutObject";
+    /// A fresh key for a probe object under `<prefix>_css-sync/`: `<stem>-<nanos hex><ext>`.
+    pub(crate) fn probe_key(&self, stem: &str, ext: &str) -> String {
         let nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let key = format!(
-            "{}_css-sync/conditional-write-probe-{nonce:x}",
+        format!(
+            "{}_css-sync/{stem}-{nonce:x}{ext}",
             self.settings.keys.prefix()
-        );
+        )
+    }
+
+    /// Probes whether the endpoint honours `If-None-Match: *` on `PutObject`, leaving nothing
+    /// behind (the probe is deleted; in a versioned bucket a delete marker hides it).
+    pub async fn probe_conditional_writes(&self) -> Result<bool, S3Error> {
+        const OP: &str = "PutObject";
+        let key = self.probe_key("conditional-write-probe", "");
         let body = b"css-sync conditional write probe";
         let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body));
         let put = || {

@@ -3,8 +3,6 @@
 //! must answer 412 ([`super::rules::honoured`]). The probe is deleted whatever the answers (in
 //! a versioned bucket a delete marker hides it). Never touches a state document.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::rules::{self, ProbeAnswer};
@@ -20,14 +18,7 @@ impl DocStore {
     /// Whether the endpoint honours `If-Match` and `If-None-Match: *` on `PutObject`.
     pub(super) async fn probe_if_match(&self) -> Result<bool, StateError> {
         const OP: &str = "PutObject";
-        let nonce = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let key = format!(
-            "{}_css-sync/check/state-if-match-probe-{nonce:x}.json",
-            self.s3.settings.keys.prefix()
-        );
+        let key = self.s3.probe_key("check/state-if-match-probe", ".json");
         let body: &'static [u8] = b"{\"probe\":\"css-sync If-Match\"}";
         let md5 = content_md5(body);
         let put = |if_match: Option<&str>, if_none_match: Option<&str>| {
