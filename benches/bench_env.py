@@ -1,7 +1,7 @@
 """The benchmark's machinery (benches/bench.py): tools, binaries, servers, measured runs.
 
 Owns: checking and installing the tools a run needs (rclone from Debian, matplotlib from
-PyPI), building or locating the binaries, starting and stopping s3s-fs, css-sim and the delay
+PyPI), building or locating the binaries, starting and stopping s3s-fs, SeaweedFS, css-sim and the delay
 proxies on 127.0.0.1 (free ports), running one command under GNU time (wall, CPU, peak RSS)
 and checking what an S3 bucket holds. Never decides what is measured or how it is reported
 (bench.py, bench_report.py).
@@ -242,3 +242,67 @@ def md5_pass(root, workdir):
     base = timed(workdir, "md5-empty", [sys.executable, "-c", "pass"])
     r = timed(workdir, "md5-pass", [sys.executable, "-c", code, root])
     return max(r["cpu"] - base["cpu"], 0.0)
+
+
+def start_weed(procs, root, weed="weed"):
+    """SeaweedFS (`weed server -s3`, as tests/it/support/seaweed.rs starts it: master, volume,
+    filer and S3 gateway in one, each port with port + 10000 free for gRPC, our credentials in
+    s3.json); returns (process, S3 URL) once a signed ListBuckets answers (aws CLI)."""
+    os.makedirs(os.path.join(root, "data"), exist_ok=True)
+    config = os.path.join(root, "s3.json")
+    json.dump({"identities": [{"name": "bench", "credentials": [{"accessKey": ACCESS_KEY,
+                                                                 "secretKey": SECRET_KEY}],
+                               "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]},
+              open(config, "w"))
+    held, ports = [], []
+    while len(ports) < 4:
+        a = socket.socket()
+        a.bind(("127.0.0.1", 0))
+        p = a.getsockname()[1]
+        if p > 55_000:
+            a.close()
+            continue
+        b = socket.socket()
+        try:
+            b.bind(("127.0.0.1", p + 10_000))
+        except OSError:
+            a.close()
+            continue
+        held += [a, b]
+        ports.append(p)
+    master, volume, filer, s3 = ports
+    for s in held:
+        s.close()
+    argv = [weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={root}/data",
+            f"-master.port={master}", f"-master.port.grpc={master + 10000}",
+            "-master.volumeSizeLimitMB=64", "-volume.max=64",
+            f"-volume.port={volume}", f"-volume.port.grpc={volume + 10000}",
+            "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + 10000}",
+            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + 10000}", f"-s3.config={config}",
+            "-metricsPort=0", "-s3.port.iceberg=0", "-s3.port.lance=0", "-iam=false",
+            "-webdav=false", "-sftp=false"]
+    p, _ = procs.start("weed", argv, address_line=False)
+    url = f"http://127.0.0.1:{s3}"
+    for _ in range(120):
+        if p.poll() is not None:
+            die(f"weed exited: {open(os.path.join(procs.workdir, 'weed.err')).read()[-800:]}")
+        if aws(url, ["s3api", "list-buckets"], check=False).returncode == 0:
+            return p, url
+        time.sleep(0.5)
+    die("weed not ready after 60 s")
+
+
+def aws_env(url):
+    """The environment of an S3 client of the benchmark's loopback servers (aws CLI, css-sync)."""
+    base = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    return dict(base, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+                AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL=url,
+                AWS_REQUEST_CHECKSUM_CALCULATION="when_required",
+                AWS_RESPONSE_CHECKSUM_VALIDATION="when_required",
+                AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+
+
+def aws(url, args, check=True):
+    """One aws CLI call against the S3 server at url; stdout captured."""
+    return subprocess.run(["aws", "--endpoint-url", url] + args, env=aws_env(url), check=check,
+                          capture_output=True, text=True)

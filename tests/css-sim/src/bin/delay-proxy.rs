@@ -11,10 +11,18 @@
 //! A connection whose framing it cannot follow (no Content-Length / chunked on a request
 //! with a body it cannot see, bad chunk sizes) is forwarded raw from then on, undelayed.
 //!
+//! With `--count-file PATH` it also counts the request heads it forwards, by method, and keeps
+//! PATH holding `{"total": N, "by_method": {"GET": n, …}}` (rewritten atomically, tmp + rename,
+//! at most every 100 ms while it changes, and a last time on SIGTERM / SIGINT, where it then
+//! exits 0); a connection forwarded raw counts no further heads.
+//!
 //! Prints `listening on http://HOST:PORT` as the first stdout line, like css-sim.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
@@ -43,6 +51,9 @@ struct Cli {
     /// Print each delayed request line on stderr (`delayed: GET /x HTTP/1.1`).
     #[arg(long)]
     verbose: bool,
+    /// Keep this file holding the number of requests forwarded, by method (JSON).
+    #[arg(long, env = "DELAY_PROXY_COUNT_FILE")]
+    count_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -71,26 +82,120 @@ async fn main() -> std::process::ExitCode {
         let _ = writeln!(out, "listening on http://{addr}");
         let _ = out.flush();
     }
+    let counter = cli.count_file.as_ref().map(|_| Counter::default());
     let delay = Delay {
         every: Duration::from_millis(cli.delay_ms),
         verbose: cli.verbose,
+        counter: counter.clone(),
     };
-    loop {
-        let Ok((client, _)) = listener.accept().await else {
-            continue;
-        };
-        let upstream = cli.upstream;
-        tokio::spawn(async move {
-            let _ = serve(client, upstream, delay).await;
-        });
+    let accept = async {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                continue;
+            };
+            let upstream = cli.upstream;
+            let delay = delay.clone();
+            tokio::spawn(async move {
+                let _ = serve(client, upstream, delay).await;
+            });
+        }
+    };
+    let (Some(path), Some(counter)) = (cli.count_file, counter) else {
+        return accept.await;
+    };
+    if let Err(e) = write_counts(&path, &counter) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "delay-proxy: cannot write {}: {e}",
+            path.display()
+        );
+        return std::process::ExitCode::from(2);
+    }
+    let (Ok(mut term), Ok(mut int)) = (
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()),
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()),
+    ) else {
+        let _ = writeln!(std::io::stderr(), "delay-proxy: cannot catch signals");
+        return std::process::ExitCode::from(2);
+    };
+    let flush = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if counter.take_dirty() {
+                let _ = write_counts(&path, &counter);
+            }
+        }
+    };
+    tokio::select! {
+        code = accept => code,
+        () = flush => std::process::ExitCode::SUCCESS,
+        _ = term.recv() => final_counts(&path, &counter),
+        _ = int.recv() => final_counts(&path, &counter),
     }
 }
 
-/// The delay added before each request head, and whether to print the request line.
-#[derive(Clone, Copy)]
+/// The delay added before each request head, whether to print the request line, and the
+/// request counter (`--count-file`).
+#[derive(Clone)]
 struct Delay {
     every: Duration,
     verbose: bool,
+    counter: Option<Counter>,
+}
+
+/// Requests forwarded, by method, and whether that changed since the file was last written.
+#[derive(Clone, Default)]
+struct Counter(Arc<Mutex<(BTreeMap<String, u64>, bool)>>);
+
+impl Counter {
+    fn add(&self, head: &[u8]) {
+        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *c.0.entry(method_of(head)).or_default() += 1;
+        c.1 = true;
+    }
+
+    fn take_dirty(&self) -> bool {
+        std::mem::take(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()).1)
+    }
+
+    fn json(&self) -> String {
+        let c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let total: u64 = c.0.values().sum();
+        serde_json::json!({"total": total, "by_method": c.0}).to_string()
+    }
+}
+
+/// The method of a request head: its first word when that is 1–16 ASCII capitals, else `OTHER`.
+fn method_of(head: &[u8]) -> String {
+    let word = head.split(|b| *b == b' ').next().unwrap_or_default();
+    if (1..=16).contains(&word.len()) && word.iter().all(u8::is_ascii_uppercase) {
+        String::from_utf8_lossy(word).into_owned()
+    } else {
+        "OTHER".into()
+    }
+}
+
+/// Writes the counts to `path` atomically (a sibling `.tmp` file, then rename).
+fn write_counts(path: &Path, counter: &Counter) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, counter.json())?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The last write on SIGTERM / SIGINT: exit 0 when it succeeded.
+fn final_counts(path: &Path, counter: &Counter) -> std::process::ExitCode {
+    match write_counts(path, counter) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "delay-proxy: cannot write {}: {e}",
+                path.display()
+            );
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// One client connection: responses flow back as they come; requests go up one head at a time.
@@ -146,6 +251,9 @@ async fn requests(
             );
         }
         sw.write_all(&head).await?;
+        if let Some(counter) = &delay.counter {
+            counter.add(&head);
+        }
         match body_framing(&head) {
             Some(Framing::Length(n)) => copy_exact(cr, sw, n).await?,
             Some(Framing::Chunked) => {
@@ -260,6 +368,26 @@ async fn raw<W: AsyncWriteExt + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn method_of_heads() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"GET / HTTP/1.1\r\n\r\n", "GET"),
+            (b"PUT /k HTTP/1.1\r\n\r\n", "PUT"),
+            (b"get / HTTP/1.1\r\n\r\n", "OTHER"),
+            (b" / HTTP/1.1\r\n\r\n", "OTHER"),
+            (b"\xff\xfe\r\n\r\n", "OTHER"),
+            (b"ABCDEFGHIJKLMNOPQ / HTTP/1.1\r\n\r\n", "OTHER"),
+        ];
+        for (head, want) in cases {
+            assert_eq!(
+                method_of(head),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(head)
+            );
+        }
+    }
 
     #[test]
     fn framing_of_heads() {

@@ -1,6 +1,7 @@
 //! The `delay-proxy` binary (benches/bench.py's latency): it forwards both directions byte for
 //! byte and finds every request head of a keep-alive connection — bodies with Content-Length
-//! and chunked bodies are framed, so request-looking bytes inside a body are not heads.
+//! and chunked bodies are framed, so request-looking bytes inside a body are not heads — and
+//! `--count-file` counts exactly those heads, by method, while running and at SIGTERM.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -26,6 +27,8 @@ fn forwards_bytes_unchanged_and_delays_each_request_head_once() {
         conn.write_all(ANSWER).expect("answer");
         got
     });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let count_file = dir.path().join("count.json");
     let mut proxy = Command::new(env!("CARGO_BIN_EXE_delay-proxy"))
         .args([
             "--listen",
@@ -34,6 +37,8 @@ fn forwards_bytes_unchanged_and_delays_each_request_head_once() {
             &up_addr.to_string(),
         ])
         .args(["--delay-ms", "1", "--verbose"])
+        .arg("--count-file")
+        .arg(&count_file)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -60,7 +65,29 @@ fn forwards_bytes_unchanged_and_delays_each_request_head_once() {
     );
     assert_eq!(answer, ANSWER, "client saw other bytes than upstream sent");
 
-    let _ = proxy.kill();
+    let want = serde_json::json!({"total": 3, "by_method": {"GET": 1, "PUT": 2}});
+    // While running: the periodic rewrite (every 100 ms) reaches the three heads.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if read_counts(&count_file) == Some(want.clone()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "count file never said {want}: {:?}",
+            read_counts(&count_file)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // At SIGTERM: the last write, then exit 0.
+    let killed = Command::new("kill")
+        .args(["-TERM", &proxy.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success(), "kill -TERM failed");
+    let status = proxy.wait().expect("wait for delay-proxy");
+    assert!(status.success(), "delay-proxy exited {status} on SIGTERM");
+    assert_eq!(read_counts(&count_file), Some(want));
     let mut err = String::new();
     proxy
         .stderr
@@ -68,7 +95,6 @@ fn forwards_bytes_unchanged_and_delays_each_request_head_once() {
         .expect("stderr")
         .read_to_string(&mut err)
         .expect("read stderr");
-    let _ = proxy.wait();
     let delayed: Vec<&str> = err.lines().filter(|l| l.starts_with("delayed: ")).collect();
     assert_eq!(
         delayed,
@@ -78,4 +104,9 @@ fn forwards_bytes_unchanged_and_delays_each_request_head_once() {
             "delayed: PUT /c HTTP/1.1"
         ]
     );
+}
+
+/// The count file's JSON, `None` while it does not exist or does not parse.
+fn read_counts(path: &std::path::Path) -> Option<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
