@@ -71,8 +71,8 @@ impl Checkpoints {
     }
 
     /// Reads `region`'s checkpoint, plans its window and returns its record stream. An error
-    /// (unreadable, newer version, wrong place, CSS refusing the oldest lookup) names the
-    /// region; nothing of the region is listed then.
+    /// (unreadable, newer version, wrong place) names the region; nothing of the region is
+    /// listed then.
     pub async fn start(
         &self,
         css: &CssClient,
@@ -109,9 +109,17 @@ impl Checkpoints {
             Kind::OneOff | Kind::Stateless => Vec::new(),
             Kind::Backfill | Kind::Incremental => {
                 let until = w.until.unwrap_or(now);
-                let oldest = oldest(css, region, filter, &w, until).await?;
-                let time_filters = !css.time_filters_refused(region);
-                slices::plan(w.since, until, oldest, inc.slice, time_filters)
+                // Without the oldest object (e.g. a region refusing time filters) the window
+                // is one slice: listed newest first, settled as a whole.
+                let oldest = match oldest(css, region, filter, &w, until).await {
+                    Ok(t) => Some(t),
+                    Err(why) => {
+                        warn!(region, error = why, "oldest object unknown: one slice");
+                        None
+                    }
+                };
+                let time_filters = oldest.is_some() && !css.time_filters_refused(region);
+                slices::plan(w.since, until, oldest.flatten(), inc.slice, time_filters)
             }
         };
         let run = RegionRun::new(w, plan.clone(), loaded.as_ref(), settings.risk.retention);
