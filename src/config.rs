@@ -106,6 +106,8 @@ pub struct Settings {
     pub bucket_report: crate::lake_report::Settings,
     /// issue 10 (incr): `CSS_INCREMENTAL`, `CSS_LOOKBACK`, `CSS_SETTLE`, `CSS_SLICE`, ….
     pub incremental: incremental::IncrementalSettings,
+    /// issue 10 (wire): `S3_PREFIX`, where the checkpoints live (`crate::state::checkpoint_key`).
+    pub state_prefix: String,
 }
 
 impl Settings {
@@ -351,6 +353,7 @@ impl Settings {
             progress: progress::settings(&a.output.progress)?, // issue 7 (progress)
             bucket_report: bucket_report_settings(a)?,
             incremental: incremental::settings(&a.incremental)?, // issue 10 (incr)
+            state_prefix: a.s3.prefix.clone(),                   // issue 10 (wire)
         })
     }
 }

@@ -31,6 +31,8 @@ use tracing::{error, info, warn};
 
 #[path = "pipeline/catalog.rs"]
 mod catalog;
+#[path = "pipeline/checkpoint.rs"]
+mod checkpoint; // issue 10 (wire)
 #[path = "pipeline/deliver.rs"]
 mod deliver;
 
@@ -67,6 +69,8 @@ struct Ctx {
     settings: Settings,
     /// issue 10 (presence): listings or HEADs, per directory.
     presence: crate::s3::listing::PresenceSource,
+    /// issue 10 (wire): the regions' checkpoints (`None`: stateless run).
+    checkpoints: Option<checkpoint::Checkpoints>,
 }
 
 impl Ctx {
@@ -170,6 +174,13 @@ async fn run_as(
         Some(l) => tally.with_sink(Arc::new(l.clone())),
         None => tally,
     };
+    // issue 10 (wire): the checkpoints, fed by the tally's settled objects.
+    let store = crate::state::DocStore::new(s3.clone());
+    let checkpoints = checkpoint::Checkpoints::new(&settings, store, run_id.to_string());
+    let with_lake = |tally: Tally| match &checkpoints {
+        Some(c) => with_lake(tally).with_sink(c.sink.clone()),
+        None => with_lake(tally),
+    };
     let ctx = Arc::new(Ctx {
         css,
         exporter: Exporter {
@@ -191,6 +202,7 @@ async fn run_as(
             .then(|| IndexWriter::new(s3.clone(), &settings.index, run_id)),
         lake,
         presence: crate::s3::listing::PresenceSource::new(s3.clone(), settings.s3.presence), // issue 10 (presence)
+        checkpoints, // issue 10 (wire)
         settings,
     });
 
@@ -277,6 +289,18 @@ async fn run_as(
     };
     progress.finish().await; // issue 7 (progress): bars end before the summary
     let mut report = ctx.tally.finish(regions, errors, interrupted);
+    if let Some(c) = &ctx.checkpoints {
+        // issue 10 (wire): the run's last checkpoint write (after a signal, within a share of
+        // the grace); a failed write makes the run's exit code 1, so the code written stands.
+        c.write_all(
+            report.exit_code(),
+            interrupted.then(|| checkpoint_share(grace)),
+        )
+        .await;
+        let (errors, states) = c.finish();
+        report.errors.extend(errors);
+        report.state = states;
+    }
     report.time_filter_fallback = ctx.css.time_filter_fallback_regions(); // issue 10 (css)
     report.index = index;
     report.aborts_unconfirmed = aborts_unconfirmed as u64;
@@ -301,6 +325,11 @@ fn abort_share(grace: std::time::Duration) -> std::time::Duration {
 /// for the report before the process watchdog (`main`) ends the process.
 fn index_share(grace: std::time::Duration) -> std::time::Duration {
     grace / 4
+}
+
+/// … and the run's last checkpoint writes after a signal (an eighth, taken from the margin).
+fn checkpoint_share(grace: std::time::Duration) -> std::time::Duration {
+    grace / 8 // issue 10 (wire)
 }
 
 /// Where a region's records come from.
@@ -335,8 +364,11 @@ fn id_feeds(
 async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(), CssError> {
     let run = &ctx.settings.run;
     let (tx, rx) = mpsc::channel::<Work>(run.jobs_per_region);
+    let Some(records) = records_of(ctx, region, source).await else {
+        return Ok(()); // issue 10 (wire): the checkpoint's error is the run's
+    };
     let producer = async {
-        let listed = catalog::find_work(ctx.clone(), region.to_string(), source, tx).await;
+        let listed = catalog::find_work(ctx.clone(), region.to_string(), records, tx).await;
         ctx.tally.listing_done(region); // issue 7 (progress)
         listed
     };
@@ -365,8 +397,43 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(),
         .buffer_unordered(run.jobs_per_region);
     // The stream (and every poller handle in it) is dropped when it ends, which ends `polling`.
     let consumer = async move { jobs.collect::<()>().await };
-    let (found, (), ()) = tokio::join!(producer, consumer, polling);
+    let region_run = async { tokio::join!(producer, consumer, polling) };
+    let (found, (), ()) = match &ctx.checkpoints {
+        // issue 10 (wire): the checkpoint every interval while the region runs, then once.
+        Some(c) => {
+            let every = c.every(region, ctx.settings.incremental.checkpoint_interval);
+            let ended = tokio::select! { r = region_run => r, () = every => unreachable!() };
+            c.write(region, None).await;
+            ended
+        }
+        None => region_run.await,
+    };
     found
+}
+
+/// The region's record stream: the catalog (with checkpoints: the open entries by id, then the
+/// window's slices), or the id lookups. `None`: the region's checkpoint failed (recorded).
+async fn records_of(ctx: &Ctx, region: &str, source: Source) -> Option<catalog::Records> {
+    Some(match source {
+        Source::Catalog => match &ctx.checkpoints {
+            // issue 10 (wire)
+            Some(c) => match c.start(&ctx.css, &ctx.settings, region).await {
+                Ok(records) => records,
+                Err(why) => {
+                    error!(
+                        region,
+                        error = why,
+                        "checkpoint unusable: region not synced"
+                    );
+                    c.fail(region, why);
+                    return None;
+                }
+            },
+            None => ctx.css.search_window(region, &ctx.settings.run.filter), // issue 10 (css)
+        },
+        Source::Found(Some(rx)) => tokio_stream_from(rx).map(Ok).boxed(),
+        Source::Found(None) => futures::stream::empty().boxed(),
+    })
 }
 
 fn tokio_stream_from<T: Send + 'static>(

@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 
 #[path = "report/objects.rs"]
 pub mod objects;
+#[path = "report/state.rs"]
+pub mod state; // issue 10 (wire)
 #[path = "report/table.rs"]
 pub mod table;
 mod tally;
@@ -140,6 +142,9 @@ pub struct Report {
     /// issue 10 (shard): this worker's shard (`shard-<i>-of-<n>`); absent when unsharded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// issue 10 (wire): each region's checkpoint in this run (empty: stateless run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<state::RegionState>,
 }
 
 impl Report {
@@ -170,6 +175,7 @@ impl Report {
             exit_code: None,
             bucket_report: None,
             time_filter_fallback: vec![], // issue 10 (css)
+            state: vec![],                // issue 10 (wire)
             shard: None,                  // issue 10 (shard)
         };
         report.seal();

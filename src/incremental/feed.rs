@@ -36,13 +36,17 @@ pub fn slice_filter(filter: &SearchFilter, slice: &Slice) -> SearchFilter {
 
 /// Every record of the window's slices, oldest slice first, skipping `skip` (the open
 /// entries retried by id). A catalog error ends the stream after it is yielded: the slice it
-/// broke is never marked listed, so the watermark stays below it.
+/// broke is never marked listed, so the watermark stays below it. Another shard's records
+/// are passed on (the tally counts them) but never awaited by the tracker. Each slice goes
+/// through [`CssClient::search_window`], so a region refusing time filters is windowed
+/// client-side (issue 10, wire).
 pub fn slices(
     css: CssClient,
     region: String,
     filter: SearchFilter,
     run: Shared,
     skip: Arc<HashSet<String>>,
+    shard: crate::shard::Shard,
 ) -> BoxStream<'static, Result<ObjectRecord, CssError>> {
     let slices: Vec<(usize, Slice)> = lock(&run)
         .tracker
@@ -53,11 +57,7 @@ pub fn slices(
         .collect();
     futures::stream::iter(slices)
         .map(move |(k, slice)| {
-            let records: BoxStream<'static, Result<ObjectRecord, CssError>> =
-                match slice_filter(&filter, &slice).to_fiql() {
-                    Err(e) => futures::stream::once(async { Err(e) }).boxed(),
-                    Ok(f) => css.search(&region, f).boxed(),
-                };
+            let records = css.search_window(&region, &slice_filter(&filter, &slice));
             let broke = Arc::new(AtomicBool::new(false));
             let (seen, end) = (run.clone(), run.clone());
             let (skip, broke_end) = (skip.clone(), broke.clone());
@@ -73,7 +73,9 @@ pub fn slices(
                     let keep = match &r {
                         Ok(rec) if skip.contains(&rec.id) => false,
                         Ok(rec) => {
-                            lock(&seen).tracker.found(k, &rec.id);
+                            if shard.owns(&rec.id) {
+                                lock(&seen).tracker.found(k, &rec.id);
+                            }
                             true
                         }
                         Err(_) => {

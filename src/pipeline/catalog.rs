@@ -5,7 +5,7 @@
 //! fails part-way ends the listing, never the objects already listed. It never downloads or
 //! uploads an object.
 
-use super::{tokio_stream_from, Ctx, Source};
+use super::Ctx;
 use crate::batch::{self, Batcher, Work};
 use crate::css::model::ObjectRecord;
 use crate::css::CssError;
@@ -17,12 +17,16 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 
-/// Pages the catalog (or takes the looked-up records), settles objects already in S3, and
-/// sends the rest on as batches.
+/// A region's records: the catalog's pages, the checkpoint's retries and slices, or the
+/// looked-up records (issue 10, wire: one path for all three).
+pub(super) type Records = BoxStream<'static, Result<ObjectRecord, CssError>>;
+
+/// Takes the region's records, settles objects already in S3, and sends the rest on as
+/// batches.
 pub(super) async fn find_work(
     ctx: Arc<Ctx>,
     region: String,
-    source: Source,
+    records: Records,
     tx: mpsc::Sender<Work>,
 ) -> Result<(), CssError> {
     let run = &ctx.settings.run;
@@ -30,11 +34,6 @@ pub(super) async fn find_work(
         max_objects: run.batch_max_objects,
         max_bytes: run.batch_max_bytes,
     });
-    let records: BoxStream<'static, Result<ObjectRecord, CssError>> = match source {
-        Source::Catalog => ctx.css.search_window(&region, &run.filter), // issue 10 (css)
-        Source::Found(Some(rx)) => tokio_stream_from(rx).map(Ok).boxed(),
-        Source::Found(None) => futures::stream::empty().boxed(),
-    };
     let mut needed = std::pin::pin!(records
         .map_ok(|rec| {
             let ctx = ctx.clone();

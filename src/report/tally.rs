@@ -356,6 +356,7 @@ impl Tally {
             bucket_report: None,
             time_filter_fallback: vec![], // issue 10 (css): set by the pipeline
             shard: None,                  // issue 10 (shard)
+            state: vec![],                // issue 10 (wire)
         }
     }
 }

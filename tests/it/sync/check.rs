@@ -22,6 +22,13 @@ pub fn is_own_file(key: &str) -> bool {
 /// A key under `_css-sync/` must be a run report: `<run-id>.json` (a summary naming its
 /// run) or `<run-id>[-<seq>].jsonl` (JSON lines, each a settled object).
 fn assert_report_file(key: &str, body: Option<&[u8]>) {
+    // issue 10 (wire): or a checkpoint, `_css-sync/state/v1/<region>/<scope>.json`.
+    if key.starts_with("_css-sync/state/v1/") && key.ends_with(".json") {
+        let body = body.unwrap_or_else(|| panic!("{key}: body not read"));
+        let cp: Value = serde_json::from_slice(body).expect("checkpoint JSON");
+        assert_eq!(cp["format"], "css-sync/checkpoint", "{key}: {cp}");
+        return;
+    }
     let name = key
         .strip_prefix(REPORTS_ROOT)
         .unwrap_or_else(|| panic!("unexpected key under _css-sync/: {key}"));

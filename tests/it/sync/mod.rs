@@ -30,6 +30,7 @@ mod object_lock;
 mod overlap; // issue 8 (overlap)
 mod plan;
 // issue 8 (polling): the all-jobs status round and its fallbacks.
+mod incremental; // issue 10 (wire)
 mod polling;
 mod preflight;
 mod presence_list; // issue 10 (presence)
