@@ -56,7 +56,26 @@ impl Multipart {
         request: aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder,
     ) -> Result<Multipart, S3Error> {
         const OP: &str = "CreateMultipartUpload";
-        let out = request.send().await.map_err(|e| target.ctx.map(OP, e))?;
+        // Sent from a tracked task: a caller cancelled while the request is in flight (a
+        // SIGTERM) must not leave an upload S3 created but nobody knows the id of. When the
+        // caller is gone by the time S3 answers, the task aborts the upload itself, and the
+        // run's exit waits for it like any other abort.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (owner, owned_key) = (target.clone(), key.to_string());
+        tokio::spawn(target.aborts.track_future(async move {
+            if let Err(Ok(orphan)) = tx.send(request.send().await) {
+                if let Some(id) = orphan.upload_id().filter(|id| !id.is_empty()) {
+                    send_abort(&owner, &owned_key, id).await;
+                }
+            }
+        }));
+        let out = rx
+            .await
+            .map_err(|e| S3Error::Task {
+                operation: OP,
+                detail: e.to_string(),
+            })?
+            .map_err(|e| target.ctx.map(OP, e))?;
         let Some(upload_id) = out.upload_id().filter(|id| !id.is_empty()) else {
             let e = missing(OP, "UploadId");
             record(OP, &e);
