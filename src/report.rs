@@ -145,6 +145,19 @@ pub struct Report {
     /// issue 10 (wire): each region's checkpoint in this run (empty: stateless run).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub state: Vec<state::RegionState>,
+    /// issue 10 (risk): per region, the objects of this run not in S3 at its end (failed,
+    /// not AVAILABLE, cut off) whose deletion (createdTime + `CSS_RETENTION_DAYS`) falls
+    /// within `CSS_RISK_WINDOW`, and the age of the oldest of them — the same numbers as the
+    /// `css_sync_objects_at_retention_risk` and `css_sync_oldest_unexported_age_seconds` gauges.
+    /// Open entries of the checkpoint are looked up first in every run, so they count here.
+    pub retention_risk: BTreeMap<String, RetentionRisk>,
+}
+
+/// issue 10 (risk): one region's objects close to deletion and not in S3.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct RetentionRisk {
+    pub objects_at_risk: u64,
+    pub oldest_unexported_age_secs: f64,
 }
 
 impl Report {
@@ -174,9 +187,10 @@ impl Report {
             ids: None,
             exit_code: None,
             bucket_report: None,
-            time_filter_fallback: vec![], // issue 10 (css)
-            state: vec![],                // issue 10 (wire)
-            shard: None,                  // issue 10 (shard)
+            time_filter_fallback: vec![],    // issue 10 (css)
+            state: vec![],                   // issue 10 (wire)
+            retention_risk: BTreeMap::new(), // issue 10 (risk)
+            shard: None,                     // issue 10 (shard)
         };
         report.seal();
         report

@@ -333,7 +333,21 @@ impl Tally {
         );
         let duration = self.started.elapsed();
         metrics::gauge!(m::RUN_SECONDS).set(duration.as_secs_f64());
-        self.window.refresh(chrono::Utc::now());
+        let now = chrono::Utc::now();
+        self.window.refresh(now);
+        // issue 10 (risk): the risk gauges' numbers, per region, in the report too.
+        let retention_risk = regions
+            .iter()
+            .map(|region| {
+                let (objects_at_risk, oldest_unexported_age_secs) =
+                    self.window.risk_of(region, now);
+                let risk = crate::report::RetentionRisk {
+                    objects_at_risk,
+                    oldest_unexported_age_secs,
+                };
+                (region.clone(), risk)
+            })
+            .collect();
         let mut failed = inner.failed.clone();
         failed.sort_by(|a, b| (&a.region, &a.id).cmp(&(&b.region, &b.id)));
         Report {
@@ -357,6 +371,7 @@ impl Tally {
             time_filter_fallback: vec![], // issue 10 (css): set by the pipeline
             shard: None,                  // issue 10 (shard)
             state: vec![],                // issue 10 (wire)
+            retention_risk,               // issue 10 (risk)
         }
     }
 }

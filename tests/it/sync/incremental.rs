@@ -173,7 +173,10 @@ async fn failed_objects_are_open_entries_exported_by_id_next_run() {
     let expected = available(&catalog);
     let s3 = S3Server::start_async(S3Kind::S3sFs).await;
     s3.create_bucket("lake").await;
-    let first = run_sync(&sim, &s3, "lake", &FLAGS).await;
+    // A 5-day retention: with the default 3-day risk window, objects older than 2 days are
+    // at risk (css-sim spreads them over 4 days).
+    let risky_flags = [&FLAGS[..], &["--retention-days", "5"]].concat();
+    let first = run_sync(&sim, &s3, "lake", &risky_flags).await;
     assert_eq!(first.code, 1, "{}", first.stderr);
     assert_eq!(first.total("failed"), expected.len() as u64);
     let cp = checkpoint(&s3, "lake").await;
@@ -191,14 +194,45 @@ async fn failed_objects_are_open_entries_exported_by_id_next_run() {
     want.sort();
     assert_eq!(open, want, "every failure is an open entry");
     assert!(cp["open"][0]["attempts"] == 1, "{cp}");
+    // Retention risk in the report: every failed object whose deletion is at most 3 days
+    // away, and the age of the oldest failed one.
+    let created: Vec<i64> = expected
+        .iter()
+        .map(|o| {
+            let t = o["createdTime"].as_str().unwrap();
+            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S")
+                .unwrap()
+                .and_utc()
+                .timestamp()
+        })
+        .collect();
+    let at = chrono::Utc::now().timestamp();
+    let risky = created.iter().filter(|c| **c + 2 * 86_400 <= at).count() as u64;
+    assert!(risky > 0 && risky < created.len() as u64, "{risky}");
+    let risk = |report: &serde_json::Value, field: &str| -> f64 {
+        let regions = report["retention_risk"]
+            .as_object()
+            .expect("retention_risk");
+        regions.values().map(|r| r[field].as_f64().unwrap()).sum()
+    };
+    assert_eq!(risk(&first.report, "objects_at_risk") as u64, risky);
+    let oldest = (at - created.iter().min().unwrap()) as f64;
+    let age = first.report["retention_risk"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|r| r["oldest_unexported_age_secs"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!((age - oldest).abs() < 120.0, "{age} vs {oldest}");
     drop(sim);
 
     // Same catalog, no fault; every object is older than run 2's window.
     let sim = spawn_sim(&words(&sim_args(now, "")));
-    let second = run_sync(&sim, &s3, "lake", &FLAGS).await;
+    let second = run_sync(&sim, &s3, "lake", &risky_flags).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
     assert_eq!(second.total("exported"), expected.len() as u64);
     assert_bucket_matches(&s3, "lake", &expected).await;
+    assert_eq!(risk(&second.report, "objects_at_risk"), 0.0, "all exported");
     let by_id = sim_requests(&sim)
         .await
         .iter()
