@@ -16,13 +16,11 @@ use crate::export::Exporter;
 use crate::failure::error_chain;
 use crate::index::writer::IndexWriter;
 use crate::lake_report::writer::{grace_share, LakeReport};
-use crate::lookup::Feeds;
 use crate::poller::Poller; // issue 8 (polling)
 use crate::report::{Report, Tally};
 use crate::run_id::RunId;
 use crate::s3::{Committed, S3Target};
 use futures::StreamExt;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{mpsc, Semaphore};
@@ -35,6 +33,9 @@ mod catalog;
 mod checkpoint; // issue 10 (wire)
 #[path = "pipeline/deliver.rs"]
 mod deliver;
+#[path = "pipeline/sources.rs"]
+mod sources;
+use sources::{id_feeds, records_of, tokio_stream_from, Source};
 
 /// Errors that stop the whole run before any object is processed (exit code 3).
 #[derive(Debug, thiserror::Error)]
@@ -332,34 +333,6 @@ fn checkpoint_share(grace: std::time::Duration) -> std::time::Duration {
     grace / 8 // issue 10 (wire)
 }
 
-/// Where a region's records come from.
-enum Source {
-    /// The catalog search with the run's filter.
-    Catalog,
-    /// `--ids`: the records the id lookups found in this region (`None`: a region listed
-    /// twice, fed once).
-    Found(Option<mpsc::Receiver<ObjectRecord>>),
-}
-
-/// `--ids`: one channel per distinct region, the receivers by region and the senders for
-/// [`crate::lookup::resolve`], in region order. Empty without `--ids`.
-fn id_feeds(
-    ctx: &Ctx,
-    regions: &[String],
-) -> (HashMap<String, mpsc::Receiver<ObjectRecord>>, Feeds) {
-    let (mut rxs, mut txs) = (HashMap::new(), Vec::new());
-    if ctx.settings.run.ids.is_some() {
-        for region in regions {
-            if !rxs.contains_key(region) {
-                let (tx, rx) = mpsc::channel(ctx.settings.run.lookup_concurrency);
-                rxs.insert(region.clone(), rx);
-                txs.push((region.clone(), tx));
-            }
-        }
-    }
-    (rxs, txs)
-}
-
 /// One region: catalog (or id lookups) → skip present → batches → jobs (bounded) → S3.
 async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(), CssError> {
     let run = &ctx.settings.run;
@@ -402,42 +375,11 @@ async fn sync_region(ctx: &Arc<Ctx>, region: &str, source: Source) -> Result<(),
         // issue 10 (wire): the checkpoint every interval while the region runs, then once.
         Some(c) => {
             let every = c.every(region, ctx.settings.incremental.checkpoint_interval);
-            let ended = tokio::select! { r = region_run => r, () = every => unreachable!() };
+            let ended = tokio::select! { r = region_run => r, never = every => match never {} };
             c.write(region, None).await;
             ended
         }
         None => region_run.await,
     };
     found
-}
-
-/// The region's record stream: the catalog (with checkpoints: the open entries by id, then the
-/// window's slices), or the id lookups. `None`: the region's checkpoint failed (recorded).
-async fn records_of(ctx: &Ctx, region: &str, source: Source) -> Option<catalog::Records> {
-    Some(match source {
-        Source::Catalog => match &ctx.checkpoints {
-            // issue 10 (wire)
-            Some(c) => match c.start(&ctx.css, &ctx.settings, region).await {
-                Ok(records) => records,
-                Err(why) => {
-                    error!(
-                        region,
-                        error = why,
-                        "checkpoint unusable: region not synced"
-                    );
-                    c.fail(region, why);
-                    return None;
-                }
-            },
-            None => ctx.css.search_window(region, &ctx.settings.run.filter), // issue 10 (css)
-        },
-        Source::Found(Some(rx)) => tokio_stream_from(rx).map(Ok).boxed(),
-        Source::Found(None) => futures::stream::empty().boxed(),
-    })
-}
-
-fn tokio_stream_from<T: Send + 'static>(
-    mut rx: mpsc::Receiver<T>,
-) -> impl futures::Stream<Item = T> {
-    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

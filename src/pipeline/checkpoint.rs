@@ -216,7 +216,11 @@ impl Checkpoints {
     }
 
     /// Every `CSS_CHECKPOINT_INTERVAL` while the region runs (never ends by itself).
-    pub async fn every(&self, region: &str, interval: std::time::Duration) {
+    pub async fn every(
+        &self,
+        region: &str,
+        interval: std::time::Duration,
+    ) -> std::convert::Infallible {
         loop {
             tokio::time::sleep(interval).await;
             self.write(region, None).await;
