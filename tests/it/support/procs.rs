@@ -281,6 +281,15 @@ pub async fn sim_requests(sim: &Proc) -> Vec<serde_json::Value> {
         .expect("requests JSON")
 }
 
+/// How many of css-sim's logged requests have a path containing `needle`.
+pub async fn sim_requests_to(sim: &Proc, needle: &str) -> usize {
+    sim_requests(sim)
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").contains(needle))
+        .count()
+}
+
 /// Every object css-sim has, with its region and MD5.
 pub async fn sim_catalog(sim: &Proc) -> Vec<serde_json::Value> {
     reqwest::get(format!("{}/_sim/catalog", sim.url))

@@ -7,7 +7,8 @@
 
 use super::check::{assert_bucket_holds, assert_bucket_matches, available};
 use crate::support::procs::{
-    run_sync, signal, sim_catalog, sim_requests, spawn_sim, sync_command, words, Proc,
+    run_sync, signal, sim_catalog, sim_requests, sim_requests_to, spawn_sim, sync_command, words,
+    Proc,
 };
 use crate::support::s3::{read_back, S3Kind, S3Server};
 use serde_json::Value;
@@ -134,16 +135,7 @@ async fn a_stuck_job_is_cancelled_at_its_deadline_and_retried() {
     let run = run_sync(&sim, &s3, "lake", &["--job-deadline", "2s"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_bucket_matches(&s3, "lake", &expected).await;
-    let cancels = sim_requests(&sim)
-        .await
-        .iter()
-        .filter(|r| {
-            r["path"]
-                .as_str()
-                .unwrap_or("")
-                .contains("/bulk/download/cancel/")
-        })
-        .count();
+    let cancels = sim_requests_to(&sim, "/bulk/download/cancel/").await;
     assert_eq!(cancels, 1, "the stuck job was cancelled");
 }
 

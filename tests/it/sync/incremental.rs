@@ -10,7 +10,9 @@
 //! next run exports the rest once; (e) two overlapping runs merge into one valid checkpoint.
 
 use super::check::{assert_bucket_matches, available};
-use crate::support::procs::{run_sync, sim_catalog, sim_requests, spawn_sim, words, Proc};
+use crate::support::procs::{
+    run_sync, sim_catalog, sim_requests, sim_requests_to, spawn_sim, words, Proc,
+};
 use crate::support::s3::{S3Kind, S3Server};
 use chrono::{DateTime, Duration as Span, Utc};
 use serde_json::Value;
@@ -307,16 +309,7 @@ async fn sigterm_mid_backfill_resumes_without_exporting_twice() {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let jobs = sim_requests(&sim)
-            .await
-            .iter()
-            .filter(|r| {
-                r["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .contains("/bulk/download/start")
-            })
-            .count();
+        let jobs = sim_requests_to(&sim, "/bulk/download/start").await;
         if jobs >= 3 {
             break;
         }
